@@ -1,0 +1,43 @@
+"""Stage `gd`: gradient descent on the line, with the tutorial's hand-derived partials.
+
+    python -m stages.gd --train data/prepared/train.csv --model models/gd.json \
+        --metrics metrics/gd.json --plot plots/gd/loss.csv
+"""
+
+import argparse
+
+from fromzero.errors import DivergenceError
+from fromzero.gradient_descent import GradientDescentLine
+from stages.cli import StageError, stage_main
+from stages.files import divergence_message, loss_curve_frame, read_split, write_csv, write_json
+from stages.params import read_params
+
+
+@stage_main
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--train", required=True)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--metrics", required=True)
+    parser.add_argument("--plot", required=True)
+    args = parser.parse_args(argv)
+
+    params = read_params(args.params)
+    gd = params["gd"]
+    x, y = read_split(args.train, (params["data"]["feature"], params["data"]["target"]))
+    model = GradientDescentLine(learning_rate=params["lr"], steps=gd["steps"], standardize=gd["standardize"],
+                                tol=gd["tol"], seed=params["seed"])
+    try:
+        model.fit(x, y)
+    except DivergenceError as error:
+        raise StageError(divergence_message(error, "lr", params["lr"])) from None
+
+    write_csv(args.plot, loss_curve_frame(model.loss_history_), float_format="%.8g")
+    write_json(args.model, {"k": model.k_, "b": model.b_}, digits=None)
+    write_json(args.metrics, {"loss": model.loss_history_[-1], "steps": model.n_steps_,
+                              "converged": model.converged_, "k": model.k_, "b": model.b_})
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,108 @@
+"""Stage `load`: read and validate the CSV, then write a seeded train/test split.
+
+    python -m stages.load --train data/prepared/train.csv --test data/prepared/test.csv
+"""
+
+import argparse
+import math
+import os
+
+from stages.cli import StageError, stage_main
+from stages.files import write_csv
+from stages.params import read_params
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_table(path):
+    """The CSV as a DataFrame of floats; StageError naming the line of any problem.
+
+    Accepts scikit-learn's layout (a first line of counts such as `506,13,,,`
+    above the column names) and a plain CSV whose first line is the names.
+    """
+    import pandas as pd
+
+    if not os.path.isfile(path):
+        raise StageError(f"{path}: file not found; point data.csv in params.yaml at your CSV")
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        lines = [handle.readline() for _ in range(2)]
+    if not lines[0].strip():
+        raise StageError(f"{path}: the file is empty (or its first line is blank)")
+    first = [field.strip() for field in lines[0].strip().split(",")]
+    skip = 1 if all(field == "" or _is_number(field) for field in first) else 0
+    header = lines[skip]
+    for delimiter in (";", "\t", "|"):
+        if header.count(delimiter) >= 1 and header.count(",") == 0:
+            raise StageError(f"{path}: line {skip + 1} is separated by {delimiter!r}, not commas; "
+                             "save the file as comma-separated CSV")
+    try:
+        frame = pd.read_csv(path, skiprows=skip, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise StageError(f"{path}: no column names after line {skip}; the file has no table") from None
+    except pd.errors.ParserError as error:
+        raise StageError(f"{path}: not a well-formed CSV: {str(error).strip()}") from None
+    if frame.empty:
+        raise StageError(f"{path}: has column names but no data rows")
+    first_data_line = skip + 2  # 1-based line of frame row 0
+    numeric = {}
+    for column in frame.columns:
+        text = frame[column].str.strip()
+        values = pd.to_numeric(text, errors="coerce")
+        bad = values.isna() | ~values.abs().lt(math.inf)
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            cell = text.iloc[row]
+            problem = ("is empty (a missing value)" if cell == "" or cell.lower() in {"nan", "na", "null"}
+                       else f"{cell!r} is infinite" if values.notna().iloc[row]
+                       else f"{cell!r} is not a number")
+            raise StageError(f"{path}: column {column!r}, line {first_data_line + row}: {problem}; "
+                             f"every cell must be a finite number ({int(bad.sum())} bad in this column)")
+        numeric[column] = values.astype("float64")
+    return pd.DataFrame(numeric)
+
+
+def check_columns(frame, path, feature, target, test_size):
+    for key, column in (("data.feature", feature), ("data.target", target)):
+        if column not in frame.columns:
+            raise StageError(f"{path}: no column {column!r} (from {key} in params.yaml); "
+                             f"columns are: {', '.join(frame.columns)}")
+    if frame[feature].nunique() < 2:
+        raise StageError(f"{path}: column {feature!r} (data.feature) is constant; "
+                         "choose a feature that varies")
+    n_test = math.ceil(len(frame) * test_size)
+    if n_test < 1 or len(frame) - n_test < 2:
+        raise StageError(f"{path}: {len(frame)} rows are too few for data.test_size = {test_size}; "
+                         "need at least 2 training rows and 1 test row")
+
+
+@stage_main
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--train", required=True)
+    parser.add_argument("--test", required=True)
+    args = parser.parse_args(argv)
+
+    params = read_params(args.params)
+    data, seed = params["data"], params["seed"]
+    frame = read_table(data["csv"])
+    check_columns(frame, data["csv"], data["feature"], data["target"], data["test_size"])
+
+    from sklearn.model_selection import train_test_split
+
+    train, test = train_test_split(frame, test_size=data["test_size"], random_state=seed)
+    if train[data["feature"]].nunique() < 2:
+        raise StageError(f"{data['csv']}: the training split's {data['feature']!r} is constant; "
+                         "use more rows or another seed")
+    write_csv(args.train, train)
+    write_csv(args.test, test)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

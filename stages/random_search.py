@@ -1,0 +1,46 @@
+"""Stage `random_search`: the tutorial's Monte Carlo guesses at integer k and b.
+
+    python -m stages.random_search --train data/prepared/train.csv --model models/random_search.json \
+        --metrics metrics/random_search.json --plot plots/random_search/search.csv
+"""
+
+import argparse
+
+import numpy as np
+
+from fromzero.random_search import RandomSearchLine
+from stages.cli import stage_main
+from stages.files import read_split, write_csv, write_json
+from stages.params import read_params
+
+
+@stage_main
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--train", required=True)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--metrics", required=True)
+    parser.add_argument("--plot", required=True)
+    args = parser.parse_args(argv)
+
+    params = read_params(args.params)
+    search = params["random_search"]
+    x, y = read_split(args.train, (params["data"]["feature"], params["data"]["target"]))
+    model = RandomSearchLine(trials=search["trials"], low=search["low"], high=search["high"],
+                             seed=params["seed"]).fit(x, y)
+
+    import pandas as pd
+
+    write_csv(args.plot, pd.DataFrame({
+        "trial": np.arange(1, search["trials"] + 1),
+        "loss": model.loss_history_,
+        "best_loss": model.best_loss_history_,
+    }), float_format="%.6g")
+    write_json(args.model, {"k": model.k_, "b": model.b_}, digits=None)
+    write_json(args.metrics, {"loss": model.best_loss_, "trial": model.best_trial_ + 1,
+                              "k": model.k_, "b": model.b_})
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
