@@ -71,7 +71,7 @@ def main(argv=None):
     save_figure(draw_scatter(train[feature].to_numpy(), train[target].to_numpy(), feature, target, r_feature),
                 args.out_dir / "scatter.png")
     feature_rank = int(ranking.loc[ranking["feature"] == feature, "rank"].iloc[0])
-    write_json(args.metrics, {"corr": r_feature, "rank": feature_rank})
+    write_json(args.metrics, {"eda": {"corr": r_feature, "rank": feature_rank}})
 
 
 if __name__ == "__main__":

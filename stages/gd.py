@@ -35,8 +35,8 @@ def main(argv=None):
 
     write_csv(args.plot, loss_curve_frame(model.loss_history_), float_format="%.8g")
     write_json(args.model, {"k": model.k_, "b": model.b_}, digits=None)
-    write_json(args.metrics, {"loss": model.loss_history_[-1], "steps": model.n_steps_,
-                              "converged": model.converged_, "k": model.k_, "b": model.b_})
+    write_json(args.metrics, {"gd": {"train_mse": model.loss_history_[-1], "steps": model.n_steps_,
+                                     "converged": model.converged_}})
 
 
 if __name__ == "__main__":

@@ -41,11 +41,11 @@ def main(argv=None):
     dropped_rows, miss_rate = lookup_table_report(x_train, x_test)
 
     write_json(args.model, {"k": k, "n_train": int(len(x_train))})
-    write_json(args.metrics, {
+    write_json(args.metrics, {"knn": {
         "train_mse": train_mse,
         "lookup_miss": miss_rate,  # share of test inputs the exact-match dict cannot answer
         "lookup_dropped": dropped_rows,  # training rows the dict loses to repeated keys
-    })
+    }})
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ def main(argv=None):
     write_csv(args.plot, loss_curve_frame(model.loss_history_), float_format="%.8g")
     write_json(args.model, {"k1": model.k1_.tolist(), "b1": model.b1_.tolist(),
                             "k2": model.k2_.tolist(), "b2": model.b2_}, digits=None)
-    write_json(args.metrics, {"loss": model.loss_history_[-1], "steps": int(net["steps"])})
+    write_json(args.metrics, {"net": {"train_mse": model.loss_history_[-1]}})
     save_figure(draw_sigmoid(), args.figures / "sigmoid.png")
     save_figure(draw_pieces(model, x, y, data["feature"], data["target"]), args.figures / "pieces.png")
 

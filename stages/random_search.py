@@ -38,8 +38,7 @@ def main(argv=None):
         "best_loss": model.best_loss_history_,
     }), float_format="%.6g")
     write_json(args.model, {"k": model.k_, "b": model.b_}, digits=None)
-    write_json(args.metrics, {"loss": model.best_loss_, "trial": model.best_trial_ + 1,
-                              "k": model.k_, "b": model.b_})
+    write_json(args.metrics, {"random_search": {"train_mse": model.best_loss_, "trial": model.best_trial_ + 1}})
 
 
 if __name__ == "__main__":
