@@ -34,3 +34,163 @@ def line_data():
     x = rng.uniform(3.0, 9.0, size=200)
     y = 9.0 * x - 35.0 + rng.normal(0.0, 5.0, size=200)
     return x, y
+
+
+class Project:
+    """A scratch folder with a params.yaml and CSVs, for calling stages' ``main`` directly."""
+
+    def __init__(self, root):
+        import yaml
+
+        self.root = root
+        with open(ROOT / "params.yaml", encoding="utf-8") as handle:
+            self.params = yaml.safe_load(handle)
+        self.params["data"]["csv"] = "data.csv"
+        self.write_csv_text(BOSTON_CSV.read_text())
+        self.save_params()
+
+    def set(self, dotted, value):
+        *sections, leaf = dotted.split(".")
+        node = self.params
+        for section in sections:
+            node = node[section]
+        node[leaf] = value
+        return self.save_params()
+
+    def delete(self, dotted):
+        *sections, leaf = dotted.split(".")
+        node = self.params
+        for section in sections:
+            node = node[section]
+        del node[leaf]
+        return self.save_params()
+
+    def save_params(self):
+        import yaml
+
+        (self.root / "params.yaml").write_text(yaml.safe_dump(self.params, sort_keys=False))
+        return self
+
+    def write_csv_text(self, text):
+        (self.root / "data.csv").write_text(text)
+        return self
+
+    def path(self, name):
+        return str(self.root / name)
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return Project(tmp_path)
+
+
+def run_load(project):
+    from stages import load
+
+    return load.main(["--params", project.path("params.yaml"),
+                      "--train", project.path("train.csv"), "--test", project.path("test.csv")])
+
+
+def only_error_line(capsys):
+    """The stage's stderr, asserted to be exactly one line with no traceback."""
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+# ---- tier 3: the real pipeline in a temporary git + DVC repo ---------------------------------
+
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+
+def dvc_env():
+    env = dict(os.environ)
+    env["DVC_NO_ANALYTICS"] = "1"
+    # `python -m stages.x` in dvc.yaml must find this interpreter (the project's venv).
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env.setdefault("GIT_AUTHOR_NAME", "fromzero tests")
+    env.setdefault("GIT_AUTHOR_EMAIL", "tests@fromzero.invalid")
+    env.setdefault("GIT_COMMITTER_NAME", "fromzero tests")
+    env.setdefault("GIT_COMMITTER_EMAIL", "tests@fromzero.invalid")
+    return env
+
+
+def run(args, cwd, check=True, **kwargs):
+    """Run a command in the repo; on failure show its output in the assertion."""
+    result = subprocess.run(args, cwd=cwd, env=dvc_env(), capture_output=True, text=True, **kwargs)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, args))} exited {result.returncode}\n"
+                             f"{result.stdout}\n{result.stderr}")
+    return result
+
+
+def dvc(*args, cwd, check=True):
+    return run([sys.executable, "-m", "dvc", *args], cwd=cwd, check=check)
+
+
+def git(*args, cwd):
+    return run(["git", *args], cwd=cwd)
+
+
+def stages_run(output):
+    """The stage names DVC ran (not skipped) according to its output."""
+    import re
+
+    return set(re.findall(r"Running stage '([^']+)'", output))
+
+
+ALL_STAGES = {"check_params", "load", "eda", "knn", "random_search", "gd", "net", "evaluate"}
+
+
+def copy_source_tree(destination):
+    """The project's tracked and new (not ignored) files, as a fresh clone would have them."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file() and not name.startswith("bench/results"):
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+@pytest.fixture(scope="session")
+def baseline_repo(tmp_path_factory):
+    """A committed copy of the project after a from-scratch `dvc repro` (built once per session)."""
+    repo = tmp_path_factory.mktemp("baseline") / "repo"
+    repo.mkdir()
+    copy_source_tree(repo)
+    git("init", "-q", "-b", "main", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "baseline", cwd=repo)
+    result = dvc("repro", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "--allow-empty", "-m", "baseline outputs", cwd=repo)
+    return repo, result.stdout
+
+
+@pytest.fixture
+def pipeline_repo(baseline_repo, tmp_path):
+    """A private copy of the baseline repo (git history and DVC cache included)."""
+    source, _ = baseline_repo
+    repo = tmp_path / "repo"
+    shutil.copytree(source, repo, symlinks=True)
+    return repo
+
+
+def output_bytes(repo):
+    """Every DVC-declared output and dvc.lock, as {path: bytes, or None where missing}."""
+    import yaml
+
+    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    paths = ["dvc.lock"]
+    for stage in stages.values():
+        for section in ("outs", "metrics"):
+            for entry in stage.get(section, []):
+                paths.append(next(iter(entry)) if isinstance(entry, dict) else entry)
+    return {path: (repo / path).read_bytes() if (repo / path).exists() else None for path in paths}

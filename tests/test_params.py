@@ -1,0 +1,79 @@
+"""Every bad value in params.yaml: one line naming the key, the value and what is allowed."""
+
+import pytest
+
+from stages.cli import StageError
+from stages.params import read_params, validate_params
+from tests.conftest import only_error_line, run_load
+
+
+def test_the_repositorys_params_are_valid():
+    params = read_params("params.yaml")
+    assert params["lr"] == 0.01 and params["knn"]["k"] == 3 and params["data"]["feature"] == "RM"
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("lr", -0.1, "lr = -0.1 is not allowed: must be a finite number > 0"),
+    ("lr", 0, "lr = 0 is not allowed"),
+    ("lr", "fast", "lr = 'fast' is not allowed"),
+    ("lr", ".inf", "lr = '.inf' is not allowed"),
+    ("seed", -1, "seed = -1 is not allowed: must be a whole number >= 0"),
+    ("knn.k", 0, "knn.k = 0 is not allowed: must be a whole number >= 1"),
+    ("knn.k", 2.5, "knn.k = 2.5 is not allowed"),
+    ("gd.steps", True, "gd.steps = True is not allowed"),
+    ("gd.standardize", "yes", "gd.standardize = 'yes' is not allowed: must be true or false"),
+    ("data.test_size", 1.5, "data.test_size = 1.5 is not allowed: must be a number strictly between 0 and 1"),
+    ("data.test_size", 0, "data.test_size = 0 is not allowed"),
+    ("data.feature", 7, "data.feature = 7 is not allowed: must be a column name"),
+    ("net.hidden", 0, "net.hidden = 0 is not allowed"),
+    ("net.learning_rate", -1, "net.learning_rate = -1 is not allowed"),
+    ("net.batch_size", -8, "net.batch_size = -8 is not allowed: must be a whole number >= 0"),
+    ("random_search.trials", 0, "random_search.trials = 0 is not allowed"),
+    ("gates.max_mse_ratio", {"nett": 1.0}, "did you mean 'net'?"),
+    ("gates.max_mse_ratio", {"net": "x"}, "gates.max_mse_ratio = {'net': 'x'} is not allowed"),
+])
+def test_bad_value_is_named_with_what_is_allowed(project, capsys, key, value, expected):
+    project.set(key, value)
+    assert run_load(project) == 1
+    line = only_error_line(capsys)
+    assert "params.yaml" in line and expected in line
+    assert not (project.root / "train.csv").exists()
+
+
+@pytest.mark.parametrize("key, suggestion", [("lrr", "lr"), ("sed", "seed"), ("knn.kk", "knn.k"),
+                                             ("gd.stepz", "gd.steps"), ("nett", "net")])
+def test_unknown_key_is_rejected_with_a_suggestion(project, capsys, key, suggestion):
+    if "." in key:
+        section, leaf = key.split(".")
+        project.params[section][leaf] = 1
+    else:
+        project.params[key] = 0.001
+    project.save_params()
+    assert run_load(project) == 1
+    assert f"unknown key '{key}' (did you mean '{suggestion}'?)" in only_error_line(capsys)
+
+
+def test_unordered_search_range(project, capsys):
+    project.set("random_search.low", 10).set("random_search.high", -10)
+    assert run_load(project) == 1
+    assert "random_search.low = 10 is above random_search.high = -10" in only_error_line(capsys)
+
+
+def test_missing_key_and_broken_yaml(project, capsys):
+    project.delete("gd.tol")
+    assert run_load(project) == 1
+    assert "missing key 'gd.tol'" in only_error_line(capsys)
+    (project.root / "params.yaml").write_text("lr: [0.01\nseed: 1\n")
+    assert run_load(project) == 1
+    assert "params.yaml: not valid YAML at line" in only_error_line(capsys)
+
+
+def test_yaml_11_exponent_strings_are_read_as_the_number_meant():
+    # PyYAML reads `lr: 1e-3` as the string "1e-3"; `dvc exp run -S lr=1e-3` can write exactly that.
+    params = read_params("params.yaml")
+    raw = {"seed": 1, "lr": "1e-3", "data": params["data"], "knn": params["knn"],
+           "random_search": params["random_search"], "gd": params["gd"], "net": params["net"],
+           "gates": params["gates"]}
+    assert validate_params(raw)["lr"] == 0.001
+    with pytest.raises(StageError, match="is not allowed"):
+        validate_params({**raw, "lr": "1e-3x"})

@@ -1,0 +1,83 @@
+"""Tier 3: `dvc repro` and `dvc exp run` on a temporary git repo holding the project."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import ALL_STAGES, dvc, dvc_env, output_bytes, stages_run
+
+pytestmark = pytest.mark.pipeline
+
+
+def test_repro_on_a_fresh_clone_writes_every_output(baseline_repo):
+    repo, output = baseline_repo
+    # A clone has the small outputs kept in git but not the cached ones (no remote): every stage
+    # with a cached output runs; check_params and eda, whose outputs all live in git, are up to date.
+    assert stages_run(output) >= ALL_STAGES - {"check_params", "eda"}
+    assert all(output_bytes(repo).values())
+    for stage in ("eda", "knn", "random_search", "gd", "net", "evaluate"):
+        assert json.loads((repo / "metrics" / f"{stage}.json").read_text())
+    assert "up to date" in dvc("status", cwd=repo).stdout
+
+
+def test_exp_run_lr_reruns_gd_and_downstream_only_and_changes_gd(pipeline_repo):
+    result = dvc("exp", "run", "-S", "lr=0.001", cwd=pipeline_repo)
+    # check_params reads the whole params file, so it reruns on any change (its output never changes).
+    assert stages_run(result.stdout) == {"check_params", "gd", "evaluate"}
+    diff = json.loads(dvc("metrics", "diff", "--json", cwd=pipeline_repo).stdout)
+    changed = {(path, key) for path, metrics in diff.items() for key in metrics}
+    assert changed, "lr=0.001 changed no metric"
+    assert {path for path, _ in changed} <= {"metrics/gd.json", "metrics/evaluate.json"}
+    assert all(key.startswith("gd.") for _, key in changed)
+    assert ("metrics/gd.json", "gd.train_mse") in changed
+
+
+def test_a_misspelt_key_fails_repro_before_any_stage_runs(pipeline_repo):
+    params = pipeline_repo / "params.yaml"
+    params.write_text(params.read_text() + "lrr: 0.001\n")
+    before = output_bytes(pipeline_repo)
+    result = dvc("repro", cwd=pipeline_repo, check=False)
+    assert result.returncode != 0
+    assert "unknown key 'lrr' (did you mean 'lr'?)" in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+    assert stages_run(result.stdout) == {"check_params"}
+    after = output_bytes(pipeline_repo)
+    assert {path: data for path, data in after.items() if path != "data/params.ok"} == \
+           {path: data for path, data in before.items() if path != "data/params.ok"}
+
+
+def test_repro_force_twice_gives_byte_identical_outputs(pipeline_repo):
+    first = output_bytes(pipeline_repo)
+    assert stages_run(dvc("repro", "-f", cwd=pipeline_repo).stdout) == ALL_STAGES
+    second = output_bytes(pipeline_repo)
+    dvc("repro", "-f", cwd=pipeline_repo)
+    third = output_bytes(pipeline_repo)
+    assert first == second == third  # dvc.lock included: every hash unchanged
+
+
+def test_a_stage_killed_mid_run_is_redone_by_the_next_repro(pipeline_repo):
+    before = output_bytes(pipeline_repo)
+    process = subprocess.Popen([sys.executable, "-m", "dvc", "repro", "-f", "net"], cwd=pipeline_repo,
+                               env=dvc_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    seen = ""
+    while "Running stage 'net'" not in seen:
+        line = process.stdout.readline()
+        assert line, f"dvc ended before the net stage started:\n{seen}"
+        seen += line
+    time.sleep(0.8)  # inside the stage: importing, training or writing
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode != 0
+    truncated = [path for path, data in before.items()
+                 if (pipeline_repo / path).exists() and (pipeline_repo / path).read_bytes() != data]
+    assert truncated == [], "a killed stage left a changed output behind"
+    result = dvc("repro", cwd=pipeline_repo)
+    assert "net" in stages_run(result.stdout)
+    assert output_bytes(pipeline_repo) == before
+    assert "up to date" in dvc("status", cwd=pipeline_repo).stdout
