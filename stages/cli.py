@@ -13,17 +13,20 @@ class StageError(Exception):
 
 
 def stage_main(main):
-    """Wrap a stage's ``main(argv)`` so a StageError prints one line and returns 1."""
+    """Wrap a ``main(argv)`` so a StageError prints one line and returns 1.
+
+    Otherwise the wrapper returns what ``main`` returned (None counts as 0).
+    """
 
     @functools.wraps(main)
     def wrapper(argv=None):
         try:
-            main(argv)
+            status = main(argv)
         except StageError as error:
             spec = main.__globals__.get("__spec__")  # "stages.gd" even when run as __main__
             name = (spec.name if spec else main.__module__).rsplit(".", 1)[-1]
             print(f"error: {name}: {error}", file=sys.stderr)
             return 1
-        return 0
+        return status or 0
 
     return wrapper

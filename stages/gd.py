@@ -35,7 +35,7 @@ def main(argv=None):
 
     write_csv(args.plot, loss_curve_frame(model.loss_history_), float_format="%.8g")
     write_json(args.model, {"k": model.k_, "b": model.b_}, digits=None)
-    write_json(args.metrics, {"gd": {"train_mse": model.loss_history_[-1], "steps": model.n_steps_,
+    write_json(args.metrics, {"gd": {"train_mse": model.loss_history_[-1], "steps_run": model.n_steps_,
                                      "converged": model.converged_}})
 
 
