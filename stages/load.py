@@ -7,6 +7,8 @@ import argparse
 import math
 import os
 
+import numpy as np
+
 from stages.cli import StageError, stage_main
 from stages.files import write_csv
 from stages.params import read_params
@@ -42,7 +44,7 @@ def read_table(path):
             raise StageError(f"{path}: line {skip + 1} is separated by {delimiter!r}, not commas; "
                              "save the file as comma-separated CSV")
     try:
-        frame = pd.read_csv(path, skiprows=skip, dtype=str, keep_default_na=False)
+        frame = pd.read_csv(path, skiprows=skip)  # C parser, floats straight away: fast at 10^6 rows
     except pd.errors.EmptyDataError:
         raise StageError(f"{path}: no column names after line {skip}; the file has no table") from None
     except pd.errors.ParserError as error:
@@ -50,21 +52,20 @@ def read_table(path):
     if frame.empty:
         raise StageError(f"{path}: has column names but no data rows")
     first_data_line = skip + 2  # 1-based line of frame row 0
-    numeric = {}
     for column in frame.columns:
-        text = frame[column].str.strip()
-        values = pd.to_numeric(text, errors="coerce")
-        bad = values.isna() | ~values.abs().lt(math.inf)
+        values = frame[column]
+        if values.dtype.kind not in "fiu":  # some cell is not a number: find the first one
+            parsed = pd.to_numeric(values.astype(str).str.strip(), errors="coerce")
+            row = int((parsed.isna() & values.notna()).to_numpy().argmax())
+            raise StageError(f"{path}: column {column!r}, line {first_data_line + row}: "
+                             f"{str(values.iloc[row]).strip()!r} is not a number; every cell must be a number")
+        bad = ~np.isfinite(values.to_numpy(dtype=np.float64))
         if bad.any():
-            row = int(bad.to_numpy().argmax())
-            cell = text.iloc[row]
-            problem = ("is empty (a missing value)" if cell == "" or cell.lower() in {"nan", "na", "null"}
-                       else f"{cell!r} is infinite" if values.notna().iloc[row]
-                       else f"{cell!r} is not a number")
+            row = int(bad.argmax())
+            problem = "is empty (a missing value)" if np.isnan(values.iloc[row]) else f"'{values.iloc[row]}' is infinite"
             raise StageError(f"{path}: column {column!r}, line {first_data_line + row}: {problem}; "
                              f"every cell must be a finite number ({int(bad.sum())} bad in this column)")
-        numeric[column] = values.astype("float64")
-    return pd.DataFrame(numeric)
+    return frame.astype(np.float64)
 
 
 def check_columns(frame, path, feature, target, test_size):
