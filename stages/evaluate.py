@@ -20,6 +20,8 @@ from stages.cli import stage_main
 from stages.files import read_json, read_split, save_figure, write_csv, write_json
 from stages.params import read_params
 
+MAX_PREDICTION_ROWS = 5000
+
 
 def fitted_models(models_dir, x_train, y_train):
     """name -> predict(x) for the six models, rebuilt from the stages' JSON."""
@@ -92,6 +94,8 @@ def main(argv=None):
     import pandas as pd
 
     table = pd.DataFrame({data["feature"]: x_test, "actual": y_test, **predictions})
+    if len(table) > MAX_PREDICTION_ROWS:  # plot data, not an archive: a seeded sample of a big test split
+        table = table.sample(n=MAX_PREDICTION_ROWS, random_state=0).sort_index()
     write_csv(args.predictions, table, float_format="%.6g")
     write_json(args.least_squares, least_squares, digits=None)
     write_json(args.metrics, metrics)

@@ -64,6 +64,15 @@ def write_json(path, data, digits=SIGNIFICANT_DIGITS):
     write_text(path, json.dumps(data, sort_keys=True, indent=2, allow_nan=False) + "\n")
 
 
+def write_lines(path, header, lines):
+    """A CSV from its header and row lines (bytes, without newlines)."""
+    with atomic_path(path) as temporary:
+        with open(temporary, "wb") as handle:
+            handle.write(header + b"\n")
+            handle.write(b"\n".join(lines))
+            handle.write(b"\n")
+
+
 def read_json(path):
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)

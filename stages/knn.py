@@ -3,14 +3,15 @@
     python -m stages.knn --train data/prepared/train.csv --test data/prepared/test.csv \
         --model models/knn.json --metrics metrics/knn.json
 
-KNN keeps the whole training set as its model, so ``models/knn.json`` records
-k and the training rows' count; `evaluate` refits it from the same split.
+A KNN's model is its training set: fitting only files the rows in a k-d tree.
+So this stage checks k against the data, measures what the tutorial's exact
+lookup table would do, and records k in ``models/knn.json``; `evaluate` builds
+the tree from the same split (``fromzero.neighbors.make_knn_regressor``).
 """
 
 import argparse
 
-from fromzero.neighbors import lookup_table_report, make_knn_regressor
-from fromzero.linear import mean_squared_error
+from fromzero.neighbors import lookup_table_report
 from stages.cli import StageError, stage_main
 from stages.files import read_split, write_json
 from stages.params import read_params
@@ -29,20 +30,16 @@ def main(argv=None):
     params = read_params(args.params)
     columns = (params["data"]["feature"], params["data"]["target"])
     k = params["knn"]["k"]
-    x_train, y_train = read_split(args.train, columns)
+    x_train, _ = read_split(args.train, columns)
     x_test, _ = read_split(args.test, columns)
     if k > len(x_train):
         raise StageError(f"params.yaml: knn.k = {k} is more than the {len(x_train)} training rows "
                          f"in {args.train}; lower knn.k or use more data")
 
-    knn = make_knn_regressor(k).fit(x_train.reshape(-1, 1), y_train)
-    # Each training row predicted by its neighbours (itself included): how well KNN memorises.
-    train_mse = mean_squared_error(y_train, knn.predict(x_train.reshape(-1, 1)))
     dropped_rows, miss_rate = lookup_table_report(x_train, x_test)
 
     write_json(args.model, {"k": k, "n_train": int(len(x_train))})
     write_json(args.metrics, {"knn": {
-        "train_mse": train_mse,
         "lookup_miss": miss_rate,  # share of test inputs the exact-match dict cannot answer
         "lookup_dropped": dropped_rows,  # training rows the dict loses to repeated keys
     }})
