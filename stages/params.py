@@ -138,6 +138,9 @@ def validate_params(raw, source="params.yaml"):
     flat = dict(_flatten(raw))
     checked = {}
     for key, value in flat.items():
+        if key in SECTIONS:  # a section written as a single value
+            keys = ", ".join(name for name in SCHEMA if name.startswith(key + "."))
+            raise StageError(f"{source}: {key} = {value!r} is not allowed: must be a section with {keys}")
         if key not in SCHEMA:
             close = difflib.get_close_matches(key, list(SCHEMA) + sorted(SECTIONS), n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""

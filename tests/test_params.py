@@ -53,6 +53,13 @@ def test_unknown_key_is_rejected_with_a_suggestion(project, capsys, key, suggest
     assert f"unknown key '{key}' (did you mean '{suggestion}'?)" in only_error_line(capsys)
 
 
+def test_a_section_replaced_by_a_value(project, capsys):
+    project.params["knn"] = 3
+    project.save_params()
+    assert run_load(project) == 1
+    assert "knn = 3 is not allowed: must be a section with knn.k" in only_error_line(capsys)
+
+
 def test_unordered_search_range(project, capsys):
     project.set("random_search.low", 10).set("random_search.high", -10)
     assert run_load(project) == 1

@@ -248,7 +248,8 @@ def build_report(base_name, revision, params_diff, metrics_diff, board, gates, w
     lines += ["", "## Leaderboard (test split)", ""]
     lines.append(markdown_table(
         ["#", "model", "RMSE", "base", "change", "vs baseline", "R²"],
-        [(i, f"**{row['model']}**", f"{row['rmse']:.4g}", fmt(row["base_rmse"]),
+        [(i, f"**{row['model']}**", f"{row['rmse']:.3f}",
+          "–" if row["base_rmse"] is None else f"{row['base_rmse']:.3f}",
           "–" if row["change"] is None else f"{row['change']:+.2%}",
           f"{row['vs_baseline']:+.1%}", f"{row['r2']:.3f}") for i, row in enumerate(board, 1)]))
     lines += ["", "![leaderboard](leaderboard.png)", ""]
