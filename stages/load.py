@@ -62,7 +62,8 @@ def read_table(path):
         bad = ~np.isfinite(values.to_numpy(dtype=np.float64))
         if bad.any():
             row = int(bad.argmax())
-            problem = "is empty (a missing value)" if np.isnan(values.iloc[row]) else f"'{values.iloc[row]}' is infinite"
+            value = values.iloc[row]
+            problem = "is empty (a missing value)" if np.isnan(value) else f"'{value}' is infinite"
             raise StageError(f"{path}: column {column!r}, line {first_data_line + row}: {problem}; "
                              f"every cell must be a finite number ({int(bad.sum())} bad in this column)")
     return frame.astype(np.float64), skip
