@@ -220,14 +220,17 @@ def bench_pipeline(repeats, workdir):
         times, reran = [], set()
         for _ in range(repeats):
             if name.startswith("dvc exp"):
-                # A repeat must really rerun: restore the params and forget DVC's run-cache.
-                subprocess.run(["git", "checkout", "--", "params.yaml"], cwd=repo, check=True)
+                # A repeat must start where the first did and really rerun: restore the committed
+                # workspace and outputs, and forget DVC's run-cache.
+                subprocess.run(["git", "checkout", "--", "."], cwd=repo, check=True)
+                subprocess.run(dvc("checkout", "-q"), cwd=repo, env=environment(), check=True)
                 shutil.rmtree(repo / ".dvc" / "cache" / "runs", ignore_errors=True)
             seconds, _, output = measured(command, repo)
             times.append(seconds)
             reran.add(tuple(stages_run(output)))
-        (stages,) = reran  # every repeat ran the same stages
-        results[name] = {"seconds": round(statistics.median(times), 3), "stages_run": list(stages)}
+        if len(reran) != 1:
+            raise RuntimeError(f"the repeats of `{name}` ran different stages: {sorted(reran)}")
+        results[name] = {"seconds": round(statistics.median(times), 3), "stages_run": list(reran.pop())}
     floor = results["dvc status (floor)"]["seconds"]
     for entry in results.values():
         entry["vs_floor"] = round(entry["seconds"] / floor, 2)

@@ -8,20 +8,13 @@ on the whole file and runs first. Its output's bytes never change while the
 params are valid, so it never makes anything downstream rerun.
 """
 
-import argparse
-
-from stages.cli import stage_main
+from stages.cli import stage_arguments, stage_main
 from stages.files import write_text
-from stages.params import read_params
 
 
 @stage_main
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args(argv)
-    read_params(args.params)
+    args, _ = stage_arguments(argv, __doc__, "out")  # reading the params is the whole check
     write_text(args.out, "params.yaml passed validation\n")
 
 

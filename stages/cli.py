@@ -4,8 +4,10 @@ Problems with the user's input raise ``StageError``; anything else is a bug and
 keeps its traceback.
 """
 
+import argparse
 import functools
 import sys
+from pathlib import Path
 
 
 class StageError(Exception):
@@ -30,3 +32,20 @@ def stage_main(main):
         return status or 0
 
     return wrapper
+
+
+def stage_arguments(argv, description, *paths):
+    """A stage's command line and its validated params: ``(args, params)``.
+
+    Every stage takes ``--params`` (default params.yaml) and the required path
+    options named in ``paths`` ("train", "out-dir", ...), which dvc.yaml passes
+    next to the stage's deps and outs; each arrives as a ``pathlib.Path``.
+    """
+    from stages.params import read_params  # stages.params imports StageError from here
+
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--params", default="params.yaml")
+    for name in paths:
+        parser.add_argument(f"--{name}", required=True, type=Path)
+    args = parser.parse_args(argv)
+    return args, read_params(args.params)

@@ -3,14 +3,11 @@
     python -m stages.eda --train data/prepared/train.csv --out-dir plots/eda --metrics metrics/eda.json
 """
 
-import argparse
-from pathlib import Path
 
 import numpy as np
 
-from stages.cli import stage_main
+from stages.cli import stage_arguments, stage_main
 from stages.files import save_figure, write_csv, write_json
-from stages.params import read_params
 
 
 def draw_heatmap(corr):
@@ -45,14 +42,8 @@ def draw_scatter(x, y, feature, target, r):
 
 @stage_main
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--train", required=True)
-    parser.add_argument("--out-dir", required=True, type=Path)
-    parser.add_argument("--metrics", required=True)
-    args = parser.parse_args(argv)
-
-    data = read_params(args.params)["data"]
+    args, params = stage_arguments(argv, __doc__, "train", "out-dir", "metrics")
+    data = params["data"]
     feature, target = data["feature"], data["target"]
     import pandas as pd
 

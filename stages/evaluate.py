@@ -8,17 +8,14 @@
 (the closed-form line) fitted here on the same training rows.
 """
 
-import argparse
-from pathlib import Path
 
 import numpy as np
 
 from fromzero.linear import LeastSquaresLine, predict_line
 from fromzero.neighbors import make_knn_regressor
 from fromzero.sigmoid_net import sum_of_sigmoids
-from stages.cli import stage_main
-from stages.files import read_json, read_split, save_figure, write_csv, write_json
-from stages.params import read_params
+from stages.cli import stage_arguments, stage_main
+from stages.files import read_feature_target, read_json, save_figure, write_csv, write_json
 
 MAX_PREDICTION_ROWS = 5000
 
@@ -72,21 +69,12 @@ def draw_curves(predictors, x_train, y_train, x_test, y_test, feature, target, m
 
 @stage_main
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--train", required=True)
-    parser.add_argument("--test", required=True)
-    parser.add_argument("--models", required=True, type=Path)
-    parser.add_argument("--metrics", required=True)
-    parser.add_argument("--predictions", required=True)
-    parser.add_argument("--figure", required=True)
-    parser.add_argument("--least-squares", required=True)
-    args = parser.parse_args(argv)
-
-    data = read_params(args.params)["data"]
+    args, params = stage_arguments(argv, __doc__, "train", "test", "models", "least-squares", "metrics",
+                                   "predictions", "figure")
+    data = params["data"]
     columns = (data["feature"], data["target"])
-    x_train, y_train = read_split(args.train, columns)
-    x_test, y_test = read_split(args.test, columns)
+    x_train, y_train = read_feature_target(args.train, params)
+    x_test, y_test = read_feature_target(args.test, params)
     predictors, least_squares = fitted_models(args.models, x_train, y_train)
     predictions = {name: predict(x_test) for name, predict in predictors.items()}
     metrics = {name: scores(y_test, y_hat) for name, y_hat in predictions.items()}

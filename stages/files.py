@@ -97,6 +97,11 @@ def read_split(path, columns):
     return [frame[column].to_numpy() for column in columns]
 
 
+def read_feature_target(path, params):
+    """(x, y) of a split: the params' data.feature and data.target columns."""
+    return read_split(path, (params["data"]["feature"], params["data"]["target"]))
+
+
 def save_figure(figure, path, dpi=110):
     """Save a matplotlib figure as a PNG whose bytes depend only on what it shows."""
     import matplotlib.pyplot as plt

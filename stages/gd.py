@@ -4,28 +4,18 @@
         --metrics metrics/gd.json --plot plots/gd/loss.csv
 """
 
-import argparse
 
 from fromzero.errors import DivergenceError
 from fromzero.gradient_descent import GradientDescentLine
-from stages.cli import StageError, stage_main
-from stages.files import divergence_message, loss_curve_frame, read_split, write_csv, write_json
-from stages.params import read_params
+from stages.cli import StageError, stage_arguments, stage_main
+from stages.files import divergence_message, loss_curve_frame, read_feature_target, write_csv, write_json
 
 
 @stage_main
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--train", required=True)
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--metrics", required=True)
-    parser.add_argument("--plot", required=True)
-    args = parser.parse_args(argv)
-
-    params = read_params(args.params)
+    args, params = stage_arguments(argv, __doc__, "train", "model", "metrics", "plot")
     gd = params["gd"]
-    x, y = read_split(args.train, (params["data"]["feature"], params["data"]["target"]))
+    x, y = read_feature_target(args.train, params)
     model = GradientDescentLine(learning_rate=params["lr"], steps=gd["steps"], standardize=gd["standardize"],
                                 tol=gd["tol"], seed=params["seed"])
     try:

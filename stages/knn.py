@@ -9,29 +9,18 @@ lookup table would do, and records k in ``models/knn.json``; `evaluate` builds
 the tree from the same split (``fromzero.neighbors.make_knn_regressor``).
 """
 
-import argparse
 
 from fromzero.neighbors import lookup_table_report
-from stages.cli import StageError, stage_main
-from stages.files import read_split, write_json
-from stages.params import read_params
+from stages.cli import StageError, stage_arguments, stage_main
+from stages.files import read_feature_target, write_json
 
 
 @stage_main
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--train", required=True)
-    parser.add_argument("--test", required=True)
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--metrics", required=True)
-    args = parser.parse_args(argv)
-
-    params = read_params(args.params)
-    columns = (params["data"]["feature"], params["data"]["target"])
+    args, params = stage_arguments(argv, __doc__, "train", "test", "model", "metrics")
     k = params["knn"]["k"]
-    x_train, _ = read_split(args.train, columns)
-    x_test, _ = read_split(args.test, columns)
+    x_train, _ = read_feature_target(args.train, params)
+    x_test, _ = read_feature_target(args.test, params)
     if k > len(x_train):
         raise StageError(f"params.yaml: knn.k = {k} is more than the {len(x_train)} training rows "
                          f"in {args.train}; lower knn.k or use more data")

@@ -3,15 +3,13 @@
     python -m stages.load --train data/prepared/train.csv --test data/prepared/test.csv
 """
 
-import argparse
 import math
 import os
 
 import numpy as np
 
-from stages.cli import StageError, stage_main
+from stages.cli import StageError, stage_arguments, stage_main
 from stages.files import write_csv, write_lines
-from stages.params import read_params
 
 
 def _is_number(text):
@@ -107,13 +105,7 @@ def check_columns(frame, path, feature, target, test_size):
 
 @stage_main
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--train", required=True)
-    parser.add_argument("--test", required=True)
-    args = parser.parse_args(argv)
-
-    params = read_params(args.params)
+    args, params = stage_arguments(argv, __doc__, "train", "test")
     data, seed = params["data"], params["seed"]
     frame, skip = read_table(data["csv"])
     check_columns(frame, data["csv"], data["feature"], data["target"], data["test_size"])

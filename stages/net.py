@@ -4,16 +4,14 @@
         --metrics metrics/net.json --plot plots/net/loss.csv --figures plots/net
 """
 
-import argparse
-from pathlib import Path
 
 import numpy as np
 
 from fromzero.errors import DivergenceError
 from fromzero.sigmoid_net import SigmoidNet, sigmoid, sigmoid_pieces
-from stages.cli import StageError, stage_main
-from stages.files import divergence_message, loss_curve_frame, read_split, save_figure, write_csv, write_json
-from stages.params import read_params
+from stages.cli import StageError, stage_arguments, stage_main
+from stages.files import (divergence_message, loss_curve_frame, read_feature_target, save_figure, write_csv,
+                          write_json)
 
 
 def draw_sigmoid():
@@ -57,18 +55,9 @@ def draw_pieces(model, x, y, feature, target):
 
 @stage_main
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--train", required=True)
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--metrics", required=True)
-    parser.add_argument("--plot", required=True)
-    parser.add_argument("--figures", required=True, type=Path)
-    args = parser.parse_args(argv)
-
-    params = read_params(args.params)
+    args, params = stage_arguments(argv, __doc__, "train", "model", "metrics", "plot", "figures")
     net, data = params["net"], params["data"]
-    x, y = read_split(args.train, (data["feature"], data["target"]))
+    x, y = read_feature_target(args.train, params)
     model = SigmoidNet(hidden=net["hidden"], learning_rate=net["learning_rate"], steps=net["steps"],
                        batch_size=net["batch_size"], seed=params["seed"])
     try:

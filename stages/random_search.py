@@ -4,29 +4,19 @@
         --metrics metrics/random_search.json --plot plots/random_search/search.csv
 """
 
-import argparse
 
 import numpy as np
 
 from fromzero.random_search import RandomSearchLine
-from stages.cli import stage_main
-from stages.files import read_split, write_csv, write_json
-from stages.params import read_params
+from stages.cli import stage_arguments, stage_main
+from stages.files import read_feature_target, write_csv, write_json
 
 
 @stage_main
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--train", required=True)
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--metrics", required=True)
-    parser.add_argument("--plot", required=True)
-    args = parser.parse_args(argv)
-
-    params = read_params(args.params)
+    args, params = stage_arguments(argv, __doc__, "train", "model", "metrics", "plot")
     search = params["random_search"]
-    x, y = read_split(args.train, (params["data"]["feature"], params["data"]["target"]))
+    x, y = read_feature_target(args.train, params)
     model = RandomSearchLine(trials=search["trials"], low=search["low"], high=search["high"],
                              seed=params["seed"]).fit(x, y)
 

@@ -95,11 +95,11 @@ def test_from_the_command_line_an_error_is_one_line_and_exit_status_1(project):
 
 
 def test_a_bug_still_shows_its_traceback(project, monkeypatch, capsys):
-    from stages import check_params
+    from stages import check_params, params
 
     def broken(path):
         raise KeyError("a bug, not a user error")
 
-    monkeypatch.setattr(check_params, "read_params", broken)
+    monkeypatch.setattr(params, "read_params", broken)
     with pytest.raises(KeyError):
         check_params.main(["--out", project.path("params.ok")])

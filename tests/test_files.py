@@ -1,0 +1,64 @@
+"""Atomic, reproducible writes: the old file or the new one, never half of either."""
+
+import math
+
+import matplotlib
+import pytest
+
+from stages.files import loss_curve_frame, round_significant, save_figure, write_json, write_text
+
+matplotlib.use("Agg")
+
+
+def test_a_write_that_fails_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    target = tmp_path / "metrics.json"
+    write_json(target, {"gd": {"mse": 1.0}})
+    before = target.read_bytes()
+    with pytest.raises(ValueError, match="non-finite"):
+        write_json(target, {"gd": {"mse": math.nan}})  # no NaN ever reaches a metrics file
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_json_is_stable_and_rounded(tmp_path):
+    write_json(tmp_path / "a.json", {"b": 1 / 3, "a": {"z": 123456.789, "y": True, "x": 7}})
+    assert (tmp_path / "a.json").read_text() == (
+        '{\n  "a": {\n    "x": 7,\n    "y": true,\n    "z": 123460.0\n  },\n  "b": 0.33333\n}\n')
+    assert round_significant([2 / 3, 10]) == [0.66667, 10]
+
+
+def test_the_same_figure_gives_the_same_bytes(tmp_path):
+    import matplotlib.pyplot as plt
+
+    for name in ("one.png", "two.png"):
+        figure, axes = plt.subplots()
+        axes.plot([0, 1, 2], [3, 1, 2])
+        save_figure(figure, tmp_path / name)
+    assert (tmp_path / "one.png").read_bytes() == (tmp_path / "two.png").read_bytes()
+
+
+def test_loss_curve_keeps_its_ends_and_thins_long_runs():
+    losses = [float(i) for i in range(10_001)]
+    frame = loss_curve_frame(losses, limit=100)
+    assert len(frame) <= 100
+    assert frame["step"].iloc[0] == 0 and frame["step"].iloc[-1] == 10_000
+    assert list(loss_curve_frame([3.0, 2.0, 1.0])["loss"]) == [3.0, 2.0, 1.0]
+
+
+def test_write_text_creates_folders(tmp_path):
+    write_text(tmp_path / "a" / "b" / "c.txt", "x\n")
+    assert (tmp_path / "a" / "b" / "c.txt").read_text() == "x\n"
+
+
+def test_an_error_halfway_through_a_write_keeps_the_old_file(tmp_path):
+    from stages.files import atomic_path
+
+    target = tmp_path / "train.csv"
+    target.write_text("old\n")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as temporary:
+            with open(temporary, "w") as handle:
+                handle.write("half a ")
+            raise RuntimeError("killed mid-write")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["train.csv"]
