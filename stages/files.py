@@ -42,7 +42,10 @@ def write_text(path, text):
 
 
 def round_significant(value, digits=SIGNIFICANT_DIGITS):
-    """Round floats (also inside dicts and lists) to ``digits`` significant digits."""
+    """Round floats (also inside dicts and lists) to ``digits`` significant digits (None: as they are).
+
+    Raises ValueError on NaN or infinity anywhere inside.
+    """
     if isinstance(value, dict):
         return {key: round_significant(item, digits) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -52,15 +55,12 @@ def round_significant(value, digits=SIGNIFICANT_DIGITS):
     if not math.isfinite(value):
         # JSON has no NaN: a non-finite metric is a bug upstream, never written.
         raise ValueError(f"refusing to write a non-finite number: {value}")
-    return float(f"{value:.{digits}g}")
+    return value if digits is None else float(f"{value:.{digits}g}")
 
 
 def write_json(path, data, digits=SIGNIFICANT_DIGITS):
     """Stable JSON: sorted keys, 2-space indent, floats rounded (None keeps full precision)."""
-    if digits is not None:
-        data = round_significant(data, digits)
-    else:
-        round_significant(data, 17)  # still refuses NaN and infinities
+    data = round_significant(data, digits)
     write_text(path, json.dumps(data, sort_keys=True, indent=2, allow_nan=False) + "\n")
 
 

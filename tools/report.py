@@ -30,8 +30,9 @@ PREDICTIONS = "plots/evaluate/predictions.csv"
 def _run(args):
     result = subprocess.run(args, capture_output=True, text=True)
     if result.returncode != 0:
-        raise StageError(f"`{' '.join(args[2:] if args[0] == sys.executable else args)}` failed: "
-                         f"{(result.stderr or result.stdout).strip().splitlines()[-1:]}")
+        command = " ".join(args[2:] if args[0] == sys.executable else args)
+        last_line = ((result.stderr or result.stdout).strip().splitlines() or ["no output"])[-1]
+        raise StageError(f"`{command}` failed: {last_line}")
     return result.stdout
 
 
