@@ -19,6 +19,17 @@ def check_descent(step, loss, previous_loss):
         raise DivergenceError(step, loss, "grew")
 
 
+def largest_stable_learning_rate(x):
+    """The rate below which descent on the line's MSE converges: 2 / the loss's largest curvature.
+
+    The loss is quadratic in (k, b) with Hessian 2·[[mean x², mean x], [mean x, 1]];
+    a step of rate η multiplies the error along an eigenvector of curvature λ
+    by (1 - η·λ), which shrinks only while η < 2 / λ.
+    """
+    hessian = 2.0 * np.array([[np.mean(x * x), np.mean(x)], [np.mean(x), 1.0]])
+    return float(2.0 / np.linalg.eigvalsh(hessian)[-1])
+
+
 class GradientDescentLine:
     """Fit ``y = k·x + b`` by gradient descent on the mean squared error.
 
@@ -52,22 +63,11 @@ class GradientDescentLine:
         z = (x - shift) / scale
         # The tutorial starts from random.random() for both; seeded here.
         k, b = np.random.default_rng(self.seed).random(2)
-        losses = []
-        converged = False
-        for step in range(int(self.steps)):
-            with np.errstate(over="ignore", invalid="ignore"):  # check_descent catches it
-                loss, dk, db = line_loss_and_gradient(k, b, z, y)
-            check_descent(step, loss, losses[-1] if losses else np.inf)
-            losses.append(loss)
-            if max(abs(dk), abs(db)) < self.tol:
-                converged = True
-                break
-            k, b = k - self.learning_rate * dk, b - self.learning_rate * db
-        if not converged:
-            final_loss, dk, db = line_loss_and_gradient(k, b, z, y)
-            check_descent(len(losses), final_loss, losses[-1])
-            losses.append(final_loss)
-            converged = max(abs(dk), abs(db)) < self.tol
+        try:
+            k, b, losses, converged = self._descend(k, b, z, y)
+        except DivergenceError as error:
+            error.stable_below = largest_stable_learning_rate(z)
+            raise
         # y = k·(x - shift)/scale + b  =  (k/scale)·x + (b - k·shift/scale)
         self.k_ = float(k / scale)
         self.b_ = float(b - k * shift / scale)
@@ -75,6 +75,23 @@ class GradientDescentLine:
         self.n_steps_ = len(losses) - 1
         self.converged_ = bool(converged)
         return self
+
+    def _descend(self, k, b, z, y):
+        """Steps until converged or out of steps: (k, b, losses, converged), on z's scale."""
+        losses = []
+        for step in range(int(self.steps)):
+            with np.errstate(over="ignore", invalid="ignore"):  # check_descent catches it
+                loss, dk, db = line_loss_and_gradient(k, b, z, y)
+            check_descent(step, loss, losses[-1] if losses else np.inf)
+            losses.append(loss)
+            if max(abs(dk), abs(db)) < self.tol:
+                return k, b, losses, True
+            k, b = k - self.learning_rate * dk, b - self.learning_rate * db
+        with np.errstate(over="ignore", invalid="ignore"):
+            final_loss, dk, db = line_loss_and_gradient(k, b, z, y)
+        check_descent(len(losses), final_loss, losses[-1])
+        losses.append(final_loss)
+        return k, b, losses, max(abs(dk), abs(db)) < self.tol
 
     def predict(self, x):
         check_fitted(self, "k_")

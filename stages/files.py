@@ -128,5 +128,7 @@ def loss_curve_frame(losses, limit=2000):
 
 def divergence_message(error, key, value):
     """One line for a DivergenceError: which key, its value, where it broke, what to try."""
+    advice = (f"on this data it must be below {error.stable_below:.3g}" if error.stable_below
+              else f"try a smaller {key}, e.g. {value / 10:g}")
     return (f"params.yaml: {key} = {value:g} makes the fit diverge: the loss {error.reason} at step "
-            f"{error.step} (loss={error.loss:.4g}); try a smaller {key}, e.g. {value / 10:g}")
+            f"{error.step} (loss={error.loss:.4g}); {advice}")

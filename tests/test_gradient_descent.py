@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from fromzero.errors import DivergenceError
-from fromzero.gradient_descent import GradientDescentLine
+from fromzero.gradient_descent import GradientDescentLine, largest_stable_learning_rate
 from tests.test_linear import lstsq_line
 
 
@@ -50,6 +50,19 @@ def test_too_large_a_rate_raises_divergence_with_its_step(line_data, learning_ra
         GradientDescentLine(learning_rate=learning_rate, steps=5000, standardize=standardize).fit(x, y)
     assert caught.value.step >= 1
     assert caught.value.reason in ("grew", "became non-finite")
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+def test_the_stable_rate_limit_separates_converging_from_diverging(boston_split, standardize):
+    x, y, _, _ = boston_split
+    z = (x - x.mean()) / x.std() if standardize else x
+    limit = largest_stable_learning_rate(z)
+    GradientDescentLine(learning_rate=0.98 * limit, steps=3000, standardize=standardize).fit(x, y)
+    with pytest.raises(DivergenceError) as caught:
+        GradientDescentLine(learning_rate=1.02 * limit, steps=3000, standardize=standardize).fit(x, y)
+    assert caught.value.stable_below == pytest.approx(limit)
+    if standardize:
+        assert limit == pytest.approx(1.0)  # both curvatures of the standardised loss are 2
 
 
 @pytest.mark.parametrize("kwargs, match", [({"learning_rate": 0}, "learning_rate"), ({"steps": 0}, "steps")])

@@ -59,7 +59,7 @@ def test_gd_divergence_names_lr_and_the_step_and_keeps_old_outputs(project, caps
     assert run_stage(project, "gd") == 1
     line = only_error_line(capsys)
     assert "params.yaml: lr = 10 makes the fit diverge: the loss" in line and "at step" in line
-    assert "try a smaller lr, e.g. 1" in line
+    assert line.endswith("on this data it must be below 1")  # standardised: both curvatures are 2
     assert (project.root / "metrics/gd.json").read_bytes() == before
 
 
@@ -91,6 +91,15 @@ def test_from_the_command_line_an_error_is_one_line_and_exit_status_1(project):
     assert result.returncode == 1
     assert result.stderr == "error: check_params: params.yaml: lr = -1 is not allowed: must be a finite number > 0\n" \
         .replace("params.yaml:", project.path("params.yaml") + ":")
+    assert not (project.root / "params.ok").exists()
+
+
+def test_check_params_names_a_missing_data_file(project, capsys):
+    from stages import check_params
+
+    project.set("data.csv", "nowhere.csv")
+    assert check_params.main(["--params", project.path("params.yaml"), "--out", project.path("params.ok")]) == 1
+    assert "data.csv = 'nowhere.csv': no such file; point it at your CSV" in only_error_line(capsys)
     assert not (project.root / "params.ok").exists()
 
 
