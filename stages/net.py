@@ -22,7 +22,7 @@ def draw_sigmoid():
     axes.plot(z, sigmoid(z), color="#e7298a", linewidth=2.5)
     axes.axhline(0.5, color="#999999", linewidth=0.8, linestyle="--")
     axes.set_xlabel("z")
-    axes.set_ylabel("σ(z) = 1 / (1 + e^-z)")
+    axes.set_ylabel(r"$\sigma(z) = 1\,/\,(1 + e^{-z})$")
     axes.set_title("The sigmoid: a smooth step from 0 to 1")
     return figure
 
