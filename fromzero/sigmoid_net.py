@@ -72,7 +72,7 @@ class SigmoidNet:
     on the step's batch) before each step, shape (steps,).
     """
 
-    def __init__(self, *, hidden=4, learning_rate=0.5, steps=5000, batch_size=0, seed=0):
+    def __init__(self, *, hidden=4, learning_rate=0.3, steps=2000, batch_size=0, seed=0):
         self.hidden = hidden
         self.learning_rate = learning_rate
         self.steps = steps
