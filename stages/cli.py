@@ -13,7 +13,6 @@ from pathlib import Path
 class StageError(Exception):
     """A problem with the user's data or params, told in one line."""
 
-
 def stage_main(main):
     """Wrap a ``main(argv)`` so a StageError prints one line and returns 1.
 
@@ -49,3 +48,11 @@ def stage_arguments(argv, description, *paths):
         parser.add_argument(f"--{name}", required=True, type=Path)
     args = parser.parse_args(argv)
     return args, read_params(args.params)
+
+
+def divergence_message(error, key, value):
+    """One line for a DivergenceError: which key, its value, where it broke, what to try."""
+    advice = (f"on this data it must be below {error.stable_below:.3g}" if error.stable_below
+              else f"try a smaller {key}, e.g. {value / 10:g}")
+    return (f"params.yaml: {key} = {value:g} makes the fit diverge: the loss {error.reason} at step "
+            f"{error.step} (loss={error.loss:.4g}); {advice}")

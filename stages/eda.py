@@ -3,11 +3,10 @@
     python -m stages.eda --train data/prepared/train.csv --out-dir plots/eda --metrics metrics/eda.json
 """
 
-
 import numpy as np
 
 from stages.cli import stage_arguments, stage_main
-from stages.files import save_figure, write_csv, write_json
+from stages.files import read_split_frame, save_figure, write_csv, write_json
 
 
 def draw_heatmap(corr):
@@ -47,7 +46,7 @@ def main(argv=None):
     feature, target = data["feature"], data["target"]
     import pandas as pd
 
-    train = pd.read_csv(args.train, dtype="float64")
+    train = read_split_frame(args.train)
     corr = train.corr()
     with_target = corr[target].drop(target)
     ranking = pd.DataFrame({"feature": with_target.index, "correlation": with_target.to_numpy()})

@@ -1,13 +1,12 @@
 """Stage `evaluate`: every model on the held-out split, beside a baseline and the exact line.
 
     python -m stages.evaluate --train data/prepared/train.csv --test data/prepared/test.csv \
-        --models models --metrics metrics/evaluate.json --predictions plots/evaluate/predictions.csv \
+        --models models --least-squares models/least_squares.json --metrics metrics/evaluate.json --predictions plots/evaluate/predictions.csv \
         --figure plots/evaluate/curves.png
 
 `baseline` predicts the training mean; `least_squares` is the tutorial's "method 1"
 (the closed-form line) fitted here on the same training rows.
 """
-
 
 import numpy as np
 

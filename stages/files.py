@@ -84,16 +84,21 @@ def write_csv(path, frame, float_format=None):
         frame.to_csv(temporary, index=False, float_format=float_format, lineterminator="\n")
 
 
-def read_split(path, columns):
-    """The columns of a train or test CSV written by the load stage, as float arrays."""
+def read_split_frame(path, columns=None):
+    """A train or test CSV written by the load stage as a float DataFrame (all columns by default)."""
     import pandas as pd  # heavy: only in stages that read a split
 
     try:
-        frame = pd.read_csv(path, usecols=list(columns), dtype="float64")
+        return pd.read_csv(path, usecols=None if columns is None else list(columns), dtype="float64")
     except FileNotFoundError:
         raise StageError(f"{path}: not found; run `dvc repro load` first") from None
     except ValueError as error:
         raise StageError(f"{path}: {error}; rerun `dvc repro -f load`") from None
+
+
+def read_split(path, columns):
+    """The named columns of a train or test CSV, as float arrays."""
+    frame = read_split_frame(path, columns)
     return [frame[column].to_numpy() for column in columns]
 
 
@@ -125,10 +130,3 @@ def loss_curve_frame(losses, limit=2000):
         steps = np.unique(np.linspace(0, len(losses) - 1, limit).round().astype(int))
     return pd.DataFrame({"step": steps, "loss": np.asarray(losses)[steps]})
 
-
-def divergence_message(error, key, value):
-    """One line for a DivergenceError: which key, its value, where it broke, what to try."""
-    advice = (f"on this data it must be below {error.stable_below:.3g}" if error.stable_below
-              else f"try a smaller {key}, e.g. {value / 10:g}")
-    return (f"params.yaml: {key} = {value:g} makes the fit diverge: the loss {error.reason} at step "
-            f"{error.step} (loss={error.loss:.4g}); {advice}")

@@ -4,11 +4,10 @@
         --metrics metrics/gd.json --plot plots/gd/loss.csv
 """
 
-
 from fromzero.errors import DivergenceError
 from fromzero.gradient_descent import GradientDescentLine
-from stages.cli import StageError, stage_arguments, stage_main
-from stages.files import divergence_message, loss_curve_frame, read_feature_target, write_csv, write_json
+from stages.cli import StageError, divergence_message, stage_arguments, stage_main
+from stages.files import loss_curve_frame, read_feature_target, write_csv, write_json
 
 
 @stage_main

@@ -9,7 +9,6 @@ lookup table would do, and records k in ``models/knn.json``; `evaluate` builds
 the tree from the same split (``fromzero.neighbors.make_knn_regressor``).
 """
 
-
 from fromzero.neighbors import lookup_table_report
 from stages.cli import StageError, stage_arguments, stage_main
 from stages.files import read_feature_target, write_json

@@ -4,13 +4,12 @@
         --metrics metrics/net.json --plot plots/net/loss.csv --figures plots/net
 """
 
-
 import numpy as np
 
 from fromzero.errors import DivergenceError
 from fromzero.sigmoid_net import SigmoidNet, sigmoid, sigmoid_pieces
-from stages.cli import StageError, stage_arguments, stage_main
-from stages.files import (divergence_message, loss_curve_frame, read_feature_target, save_figure, write_csv,
+from stages.cli import StageError, divergence_message, stage_arguments, stage_main
+from stages.files import (loss_curve_frame, read_feature_target, save_figure, write_csv,
                           write_json)
 
 

@@ -4,7 +4,6 @@
         --metrics metrics/random_search.json --plot plots/random_search/search.csv
 """
 
-
 import numpy as np
 
 from fromzero.random_search import RandomSearchLine

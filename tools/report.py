@@ -106,6 +106,11 @@ def leaderboard(current, base):
     return sorted(rows, key=lambda row: row["rmse"])
 
 
+def leader(board):
+    """The best-ranked model that learned something (the baseline only predicts the mean)."""
+    return next(row["model"] for row in board if row["model"] != "baseline")
+
+
 def gate_results(current, base, gates):
     """[(passed, line)] for each declared gate and for regressions against the base."""
     results = []
@@ -265,7 +270,7 @@ def build_report(base_name, revision, params_diff, metrics_diff, board, gates, w
                                 [(p, f"`{k}`", fmt(o), fmt(n), fmt(c)) for p, k, o, n, c in rows])
                  if rows else "No metrics changed.")
 
-    best = next(row["model"] for row in board if row["model"] != "baseline")
+    best = leader(board)
     lines += ["", f"## Worst test predictions of the leader, `{best}`", ""]
     lines.append(markdown_table([feature, "actual", "predicted", "error"],
                                 [(f"{r[feature]:.3f}", f"{r['actual']:.1f}", f"{r[best]:.1f}",
@@ -309,7 +314,7 @@ def main(argv=None):
     import pandas as pd
 
     table = pd.read_csv(PREDICTIONS)
-    best = next(row["model"] for row in board if row["model"] != "baseline")
+    best = leader(board)
     worst = table.reindex((table[best] - table["actual"]).abs().sort_values(ascending=False).index).head(5)
 
     out_dir = args.out.parent
