@@ -1,10 +1,12 @@
-"""The tutorial's gradient descent on the line, with its hand-derived partials."""
+"""The tutorial's gradient descent on the line (a plane for d > 1), with its hand-derived partials."""
+
+from typing import NamedTuple
 
 import numpy as np
 
 from fromzero.errors import DivergenceError
-from fromzero.linear import line_loss_and_gradient, predict_line
-from fromzero.validation import check_fitted, check_x_y
+from fromzero.linear import LinearPrediction
+from fromzero.validation import check_X_y
 
 
 def check_descent(step, loss, previous_loss):
@@ -19,29 +21,77 @@ def check_descent(step, loss, previous_loss):
         raise DivergenceError(step, loss, "grew")
 
 
-def largest_stable_learning_rate(x):
-    """The rate below which descent on the line's MSE converges: 2 / the loss's largest curvature.
+class Moments(NamedTuple):
+    """What the MSE of a plane needs to know about the data (z (n, d), y (n,)): one pass, then no more."""
 
-    The loss is quadratic in (k, b) with Hessian 2·[[mean x², mean x], [mean x, 1]];
-    a step of rate η multiplies the error along an eigenvector of curvature λ
-    by (1 - η·λ), which shrinks only while η < 2 / λ.
+    mean: np.ndarray  # (d,) mean of each column
+    y_mean: float
+    cov: np.ndarray  # (d, d) S = Zcᵀ Zc / n, Zc = Z - mean
+    cross: np.ndarray  # (d,) s = Zcᵀ (y - y_mean) / n
+    y_var: float
+
+
+def moments(Z, y):
+    Z, y = check_X_y(Z, y)
+    mean, y_mean = Z.mean(axis=0), float(y.mean())
+    Zc, yc = Z - mean, y - y_mean
+    return Moments(mean, y_mean, Zc.T @ Zc / len(y), Zc.T @ yc / len(y), float(yc @ yc) / len(y))
+
+
+def moment_loss_and_gradient(coef, b, m):
+    """The same (loss, grad_coef, grad_b) as linear_loss_and_gradient, from the data's moments.
+
+    With e = b + mean·coef - y_mean (the mean residual), r = Zc @ coef + e - yc, so
+        loss     = mean(r²)      = coefᵀ S coef - 2 coefᵀ s + var(y) + e²
+        dL/dcoef = 2/n · Zᵀ r    = 2 (S coef - s) + 2 e · mean
+        dL/db    = 2/n · Σ r     = 2 e
+    The sums over rows don't change between steps, so a step costs (d + 1)²
+    multiplications instead of 2·n·(d + 1): at 8·10^5 rows and d = 12, 2000 steps
+    take 0.25 s instead of 30 s. Centring first keeps the rounding at the size of
+    the loss, not of the raw columns' means. A test holds this against the
+    tutorial's form, linear_loss_and_gradient, and central differences.
     """
-    hessian = 2.0 * np.array([[np.mean(x * x), np.mean(x)], [np.mean(x), 1.0]])
+    e = b + float(m.mean @ coef) - m.y_mean
+    s_coef = m.cov @ coef
+    loss = float(coef @ s_coef) - 2.0 * float(coef @ m.cross) + m.y_var + e * e
+    return loss, 2.0 * (s_coef - m.cross) + 2.0 * e * m.mean, 2.0 * e
+
+
+def largest_stable_learning_rate(Z):
+    """The rate below which descent on the plane's MSE converges: 2 / the loss's largest curvature.
+
+    Z is (n, d) or (n,). The loss is quadratic in w = (coef, b) with Hessian
+    H = 2/n·[Z, 1]ᵀ[Z, 1]; a step of rate η multiplies the error along an
+    eigenvector of curvature λ by (1 - η·λ), which shrinks only while η < 2 / λ.
+    """
+    Z = check_X_y(Z)
+    return _stable_rate(moments(Z, np.zeros(len(Z))))
+
+
+def _stable_rate(m):
+    d = m.mean.size
+    hessian = np.empty((d + 1, d + 1))  # 2/n·[Z, 1]ᵀ[Z, 1] = 2·[[S + mean meanᵀ, mean], [meanᵀ, 1]]
+    hessian[:d, :d] = 2.0 * (m.cov + np.outer(m.mean, m.mean))
+    hessian[:d, d] = hessian[d, :d] = 2.0 * m.mean
+    hessian[d, d] = 2.0
     return float(2.0 / np.linalg.eigvalsh(hessian)[-1])
 
 
-class GradientDescentLine:
-    """Fit ``y = k·x + b`` by gradient descent on the mean squared error.
+class GradientDescentLinear(LinearPrediction):
+    """Fit ``y = X @ coef + intercept`` by gradient descent on the mean squared error.
 
-    With ``standardize`` the descent runs on z = (x - mean) / std, where the loss
-    surface is round (both curvatures equal 2) and one learning rate suits both
-    parameters; k and b are mapped back to the original units afterwards.
+    With ``standardize`` the descent runs on z_j = (x_j - mean_j) / std_j (a
+    constant column keeps std 1): the intercept decouples from the coefficients
+    and every parameter's own curvature is 2, so one learning rate suits them
+    all (correlated features still leave flatter directions: the Hessian is
+    2·[[corr, 0], [0, 1]]); coef and intercept are mapped back to the original
+    units afterwards.
 
-    The descent stops early once both partials are below ``tol`` in size.
+    The descent stops early once every partial is below ``tol`` in size.
 
-    Attributes after ``fit``: ``k_``, ``b_`` (original units), ``loss_history_``
-    (loss before each step, then the final loss; shape (n_steps_ + 1,)),
-    ``n_steps_`` and ``converged_``.
+    Attributes after ``fit``: ``coef_`` (d,), ``intercept_`` (original units),
+    ``loss_history_`` (loss before each step, then the final loss; shape
+    (n_steps_ + 1,)), ``n_steps_``, ``converged_``, ``n_features_in_``.
     """
 
     def __init__(self, *, learning_rate=0.01, steps=2000, standardize=True, tol=1e-10, seed=0):
@@ -51,48 +101,47 @@ class GradientDescentLine:
         self.tol = tol
         self.seed = seed
 
-    def fit(self, x, y):
-        x, y = check_x_y(x, y)
+    def fit(self, X, y, *, progress=None):
+        """``progress``, if given, wraps the loop over steps (e.g. a tqdm bar): ``progress(range(...))``."""
+        X, y = check_X_y(X, y)
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
         if int(self.steps) < 1:
             raise ValueError(f"steps must be at least 1, got {self.steps}")
-        shift, scale = (x.mean(), x.std()) if self.standardize else (0.0, 1.0)
-        if scale == 0.0:
-            raise ValueError("x is constant: it cannot be standardised")
-        z = (x - shift) / scale
-        # The tutorial starts from random.random() for both; seeded here.
-        k, b = np.random.default_rng(self.seed).random(2)
+        d = X.shape[1]
+        data = moments(X, y)
+        if self.standardize:  # z = (x - shift) / scale: mean 0, std 1, so S becomes the correlations
+            shift, scale = data.mean, np.sqrt(np.diag(data.cov))
+            scale[scale == 0.0] = 1.0
+            data = data._replace(mean=np.zeros(d), cov=data.cov / np.outer(scale, scale), cross=data.cross / scale)
+        else:
+            shift, scale = np.zeros(d), np.ones(d)
+        # The tutorial starts from random.random() for each parameter; seeded here.
+        start = np.random.default_rng(self.seed).random(d + 1)
         try:
-            k, b, losses, converged = self._descend(k, b, z, y)
+            coef, b, losses, converged = self._descend(start[:d], start[d], data, progress)
         except DivergenceError as error:
-            error.stable_below = largest_stable_learning_rate(z)
+            error.stable_below = _stable_rate(data)
             raise
-        # y = k·(x - shift)/scale + b  =  (k/scale)·x + (b - k·shift/scale)
-        self.k_ = float(k / scale)
-        self.b_ = float(b - k * shift / scale)
+        # y = Σ_j coef_j·(x_j - shift_j)/scale_j + b
+        #   = Σ_j (coef_j/scale_j)·x_j + (b - Σ_j coef_j·shift_j/scale_j)
+        self.coef_ = coef / scale
+        self.intercept_ = float(b - self.coef_ @ shift)
         self.loss_history_ = np.asarray(losses)
         self.n_steps_ = len(losses) - 1
         self.converged_ = bool(converged)
+        self.n_features_in_ = d
         return self
 
-    def _descend(self, k, b, z, y):
-        """Steps until converged or out of steps: (k, b, losses, converged), on z's scale."""
-        losses = []
-        for step in range(int(self.steps)):
+    def _descend(self, coef, b, data, progress):
+        """Steps until converged or out of steps: (coef, b, losses, converged), on z's scale."""
+        losses, steps, rate = [], int(self.steps), self.learning_rate
+        for step in (progress or iter)(range(steps + 1)):
             with np.errstate(over="ignore", invalid="ignore"):  # check_descent catches it
-                loss, dk, db = line_loss_and_gradient(k, b, z, y)
+                loss, grad_coef, grad_b = moment_loss_and_gradient(coef, b, data)
             check_descent(step, loss, losses[-1] if losses else np.inf)
             losses.append(loss)
-            if max(abs(dk), abs(db)) < self.tol:
-                return k, b, losses, True
-            k, b = k - self.learning_rate * dk, b - self.learning_rate * db
-        with np.errstate(over="ignore", invalid="ignore"):
-            final_loss, dk, db = line_loss_and_gradient(k, b, z, y)
-        check_descent(len(losses), final_loss, losses[-1])
-        losses.append(final_loss)
-        return k, b, losses, max(abs(dk), abs(db)) < self.tol
-
-    def predict(self, x):
-        check_fitted(self, "k_")
-        return predict_line(check_x_y(x), self.k_, self.b_)
+            converged = max(np.max(np.abs(grad_coef)), abs(grad_b)) < self.tol
+            if converged or step == steps:
+                return coef, b, losses, converged
+            coef, b = coef - rate * grad_coef, b - rate * grad_b  # w <- w - η·dL/dw

@@ -1,54 +1,81 @@
-"""The line ``y = k·x + b``: its loss, its hand-derived partials, and its exact fit."""
+"""The line ``y = k·x + b``, grown to d inputs: ``y = X @ coef + intercept``.
+
+Its loss, its hand-derived partials, and its exact fit ("method 1" of the tutorial).
+"""
 
 import numpy as np
 
-from fromzero.validation import check_fitted, check_x_y
+from fromzero.validation import check_fitted, check_X_y
 
 
 def mean_squared_error(y, y_hat):
     """The tutorial's loss: mean of (y_hat - y)^2 over the samples."""
     residual = np.asarray(y_hat, dtype=np.float64) - np.asarray(y, dtype=np.float64)
-    return float(np.mean(residual * residual))
+    return float(residual @ residual) / residual.size
 
 
-def predict_line(x, k, b):
-    return k * np.asarray(x, dtype=np.float64) + b
+def predict_linear(X, coef, intercept):
+    """X (n, d) @ coef (d,) + intercept -> (n,)."""
+    return X @ np.asarray(coef, dtype=np.float64) + intercept
 
 
-def line_loss_and_gradient(k, b, x, y):
-    """MSE of the line and its partials, as derived in the tutorial.
+def linear_loss_and_gradient(coef, intercept, X, y):
+    """MSE of the plane and its partials: the tutorial's two formulas as one matrix product.
 
-    loss     = mean((k·x + b - y)^2)
-    dloss/dk = 2·mean((k·x + b - y)·x)
-    dloss/db = 2·mean(k·x + b - y)
-    Returns (loss, dk, db), all floats.
+    r        = X @ coef + b - y                    residuals, (n,)
+    loss     = mean(r^2)
+    dL/dcoef = 2/n · Xᵀ r    (d,)   for d = 1 this is the tutorial's 2·mean(r·x)
+    dL/db    = 2/n · Σ r            the tutorial's 2·mean(r)
+    Shapes: coef (d,), X (n, d), y (n,). Returns (loss, grad_coef (d,), grad_intercept).
     """
-    n = x.shape[0]
-    residual = k * x  # the one temporary array; the rest is in place
-    residual += b
+    n = X.shape[0]
+    residual = X @ coef  # the one temporary (n,) array; the rest is in place
+    residual += intercept
     residual -= y
-    # Dot products run in BLAS: three times faster than mean(r * r) at a million rows.
-    return float(residual @ residual) / n, 2.0 * float(residual @ x) / n, 2.0 * float(residual.sum()) / n
+    # Dot products run in BLAS: several times faster than mean(r * r) at a million rows.
+    return float(residual @ residual) / n, 2.0 / n * (residual @ X), 2.0 / n * float(residual.sum())
 
 
-class LeastSquaresLine:
-    """The tutorial's "method 1": the calculus answer, computed in closed form.
+class LinearPrediction:
+    """predict / to_dict / from_dict shared by the models whose answer is ``coef_`` and ``intercept_``."""
 
-    Setting both partials to zero gives k = cov(x, y) / var(x) and
-    b = mean(y) - k·mean(x).
+    def predict(self, X):
+        """X (n, d) or (n,) for d = 1 -> (n,)."""
+        check_fitted(self, "coef_")
+        return predict_linear(check_X_y(X, n_features=self.n_features_in_), self.coef_, self.intercept_)
+
+    def to_dict(self):
+        check_fitted(self, "coef_")
+        return {"n_features_in": self.n_features_in_, "coef": [float(c) for c in self.coef_],
+                "intercept": float(self.intercept_)}
+
+    @classmethod
+    def from_dict(cls, params):
+        model = cls()
+        model.coef_ = np.asarray(params["coef"], dtype=np.float64).reshape(-1)
+        model.intercept_ = float(params["intercept"])
+        model.n_features_in_ = int(params["n_features_in"])
+        if model.coef_.shape != (model.n_features_in_,):
+            raise ValueError(f"coef has {model.coef_.size} values for {model.n_features_in_} features")
+        return model
+
+
+class LeastSquares(LinearPrediction):
+    """The tutorial's "method 1": set every partial to zero and solve.
+
+    dL/dcoef = 0 and dL/db = 0 are the normal equations [X, 1]ᵀ[X, 1] w = [X, 1]ᵀ y;
+    numpy.linalg.lstsq solves them through an SVD of [X, 1] (never forming the
+    product, which squares the condition number). With d = 1 this is the
+    tutorial's k = cov(x, y) / var(x), b = mean(y) - k·mean(x). Collinear or
+    constant columns get lstsq's minimum-norm weights (the predictions are unique).
+
+    Attributes after ``fit``: ``coef_`` (d,), ``intercept_``, ``n_features_in_``.
     """
 
-    def fit(self, x, y):
-        x, y = check_x_y(x, y)
-        x_mean, y_mean = x.mean(), y.mean()
-        x_centered = x - x_mean
-        variance = float(np.dot(x_centered, x_centered))
-        if variance == 0.0:
-            raise ValueError("x is constant: a line through it is not unique")
-        self.k_ = float(np.dot(x_centered, y - y_mean) / variance)
-        self.b_ = float(y_mean - self.k_ * x_mean)
+    def fit(self, X, y):
+        X, y = check_X_y(X, y)
+        design = np.column_stack([X, np.ones(X.shape[0])])
+        weights, *_ = np.linalg.lstsq(design, y, rcond=None)
+        self.coef_, self.intercept_ = weights[:-1], float(weights[-1])
+        self.n_features_in_ = X.shape[1]
         return self
-
-    def predict(self, x):
-        check_fitted(self, "k_")
-        return predict_line(check_x_y(x), self.k_, self.b_)

@@ -1,17 +1,21 @@
-"""The tutorial's "method 2": guess integer k and b at random, keep the best guess."""
+"""The tutorial's "method 2": guess integer coefficients at random, keep the best guess."""
 
 import numpy as np
 
-from fromzero.linear import mean_squared_error, predict_line
-from fromzero.validation import check_fitted, check_x_y
+from fromzero.linear import LinearPrediction
+from fromzero.validation import check_X_y
+
+CHUNK_VALUES = 1 << 21  # residuals held at once (16 MiB), whatever n and trials are
+DRAW_BLOCK = 1 << 12  # guesses drawn at once: the draws depend on the seed, never on n
 
 
-class RandomSearchLine:
-    """Monte Carlo search for ``y = k·x + b`` over integer k, b in [low, high].
+class RandomSearchLinear(LinearPrediction):
+    """Monte Carlo search for ``y = X @ coef + intercept`` over d + 1 integers in [low, high].
 
-    Attributes after ``fit``: ``k_``, ``b_``, ``best_loss_``, ``best_trial_``
-    (0-based), ``loss_history_`` (loss of each draw, shape (trials,)) and
-    ``best_loss_history_`` (best loss so far after each draw, never increasing).
+    Attributes after ``fit``: ``coef_`` (d,), ``intercept_``, ``best_loss_``,
+    ``best_trial_`` (0-based), ``loss_history_`` (loss of each draw, shape
+    (trials,)), ``best_loss_history_`` (best loss so far after each draw, never
+    increasing), ``n_features_in_``.
     """
 
     def __init__(self, *, trials=100, low=-100, high=100, seed=0):
@@ -20,25 +24,44 @@ class RandomSearchLine:
         self.high = high
         self.seed = seed
 
-    def fit(self, x, y):
-        x, y = check_x_y(x, y)
-        if int(self.trials) < 1:
+    def fit(self, X, y, *, progress=None):
+        """``progress``, if given, wraps the loop over chunks of trials (e.g. a tqdm bar)."""
+        X, y = check_X_y(X, y)
+        trials, (n, d) = int(self.trials), X.shape
+        if trials < 1:
             raise ValueError(f"trials must be at least 1, got {self.trials}")
         if self.low > self.high:
             raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
         rng = np.random.default_rng(self.seed)
-        # Both draws at once, inclusive of `high` as random.randint is in the tutorial.
-        guesses = rng.integers(self.low, self.high, size=(int(self.trials), 2), endpoint=True)
-        # One vectorised pass per guess keeps memory at O(n) for a million rows.
-        losses = np.array([mean_squared_error(y, predict_line(x, k, b)) for k, b in guesses])
-        best = int(np.argmin(losses))  # first minimum, as the tutorial's strict "<"
-        self.k_, self.b_ = float(guesses[best, 0]), float(guesses[best, 1])
+        losses = np.empty(trials)
+        best, best_guess = 0, None
+        # Trials per chunk: a power of two, so chunks tile the draw blocks exactly.
+        chunk = min(DRAW_BLOCK, 1 << (max(1, CHUNK_VALUES // n).bit_length() - 1))
+        for start in (progress or iter)(range(0, trials, chunk)):
+            if start % DRAW_BLOCK == 0:
+                # Inclusive of `high`, as random.randint is in the tutorial; row t is trial t's
+                # (coef_1 .. coef_d, intercept). For d = 1 this is the tutorial's (k, b).
+                block = rng.integers(self.low, self.high, size=(min(DRAW_BLOCK, trials - start), d + 1),
+                                     endpoint=True)
+            guesses = block[start % DRAW_BLOCK:][:chunk]
+            losses[start:start + len(guesses)] = _mse_of_each(guesses, X, y)
+            first = start + int(np.argmin(losses[start:start + len(guesses)]))
+            if best_guess is None or losses[first] < losses[best]:  # strict "<": the first minimum wins
+                best, best_guess = first, guesses[first - start]
+        self.coef_, self.intercept_ = best_guess[:d].astype(np.float64), float(best_guess[d])
         self.best_loss_ = float(losses[best])
         self.best_trial_ = best
         self.loss_history_ = losses
         self.best_loss_history_ = np.minimum.accumulate(losses)
+        self.n_features_in_ = d
         return self
 
-    def predict(self, x):
-        check_fitted(self, "k_")
-        return predict_line(check_x_y(x), self.k_, self.b_)
+
+def _mse_of_each(guesses, X, y):
+    """MSE of each guess (t, d + 1) on X (n, d), y (n,): one BLAS product, an (n, t) temporary."""
+    guesses = guesses.astype(np.float64)
+    d = X.shape[1]
+    residual = X @ guesses[:, :d].T  # (n, t)
+    residual += guesses[:, d]
+    residual -= y[:, np.newaxis]
+    return np.einsum("it,it->t", residual, residual) / len(y)

@@ -1,14 +1,29 @@
 """The tutorial's neural network: a sum of sigmoids, trained with hand-written backprop.
 
-    f(x) = Σ_j k2_j · σ(k1_j · x + b1_j) + b2
+    f(X) = σ(X @ k1 + b1) @ k2 + b2 = Σ_j k2_j · σ(Σ_i X_i · k1_ij + b1_j) + b2
 
-With one hidden unit this is exactly the tutorial's ``k2·σ(k1·x + b1) + b2``.
+X has shape (n, d); each of the ``hidden`` units has one input weight per
+feature (a column of k1, shape (d, hidden)), a bias b1_j and an output weight
+k2_j. With one feature and one hidden unit this is exactly the tutorial's
+``k2·σ(k1·x + b1) + b2``.
+
+The gradient can come from the chain rule written out by hand
+(``loss_and_gradients``, below) or from the small automatic differentiation
+engine in ``fromzero.autodiff``; both feed plain gradient descent or scipy's
+L-BFGS-B.
 """
 
 import numpy as np
 
 from fromzero.errors import DivergenceError
-from fromzero.validation import check_fitted, check_x_y
+from fromzero.validation import check_fitted, check_X_y
+
+GRADIENTS = ("manual", "autodiff")
+OPTIMIZERS = ("gd", "lbfgs")
+# L-BFGS stops when an iteration lowers the standardised MSE by less than this (in the target's
+# units: less than 1e-7·var(y), about 1e-5 on Boston): the unregularised net's loss keeps creeping
+# down as its units steepen, and scipy's default (2.2e-9) spends 2-3x the iterations on that creep.
+LBFGS_FTOL = 1e-7
 
 
 def sigmoid(z):
@@ -22,116 +37,250 @@ def sigmoid(z):
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def sum_of_sigmoids(x, k1, b1, k2, b2):
-    """f(x) for x of shape (n,) and k1, b1, k2 of shape (hidden,); returns (n,)."""
-    return sigmoid_pieces(x, k1, b1, k2) @ np.ones(len(k2)) + b2
+def sigmoid_pieces(X, k1, b1, k2):
+    """Each unit's contribution k2_j·σ(X @ k1_j + b1_j): shape (n, hidden).
 
-
-def sigmoid_pieces(x, k1, b1, k2):
-    """Each unit's contribution k2_j·σ(k1_j·x + b1_j): shape (n, hidden)."""
-    x = np.asarray(x, dtype=np.float64)
-    return sigmoid(np.outer(x, k1) + b1) * k2
-
-
-def loss_and_gradients(x, y, k1, b1, k2, b2):
-    """MSE of the net on (x, y) and its partials, by the chain rule.
-
-    Shapes: x, y (n,); k1, b1, k2 (hidden,); b2 scalar.
-    Returns (loss, {"k1", "b1", "k2", "b2"}) with each gradient shaped like its parameter.
+    X is (n, d), or (n,) for one feature; k1 is (d, hidden), or (hidden,) for
+    one feature; b1 and k2 are (hidden,).
     """
-    n = x.shape[0]
-    z = np.outer(x, k1) + b1  # (n, hidden): each unit's input
+    X = np.asarray(X, dtype=np.float64)
+    X = X[:, np.newaxis] if X.ndim == 1 else X
+    k1 = np.asarray(k1, dtype=np.float64)
+    k1 = k1[np.newaxis, :] if k1.ndim == 1 else k1
+    return sigmoid(X @ k1 + b1) * k2
+
+
+def sum_of_sigmoids(X, k1, b1, k2, b2):
+    """f(X), shape (n,), for the shapes ``sigmoid_pieces`` takes; b2 a float."""
+    return sigmoid_pieces(X, k1, b1, k2).sum(axis=1) + b2
+
+
+def loss_and_gradients(X, y, k1, b1, k2, b2):
+    """MSE of the net on (X, y) and its partials, by the chain rule written out by hand.
+
+    Shapes: X (n, d), y (n,); k1 (d, hidden); b1, k2 (hidden,); b2 a float.
+    Returns (loss, {"k1", "b1", "k2", "b2"}) with each gradient shaped like its parameter.
+    Memory: a few (n, hidden) arrays.
+    """
+    n = X.shape[0]
+    z = X @ k1 + b1  # (n, hidden): each unit's input
     s = sigmoid(z)  # (n, hidden): each unit's output
     y_hat = s @ k2 + b2  # (n,)
     residual = y_hat - y
     loss = float(residual @ residual / n)
-    g = 2.0 * residual / n  # dL/dy_hat, (n,)
+    g = 2.0 * residual / n  # dL/dy_hat_i = 2 (y_hat_i - y_i) / n, (n,)
     grad_k2 = s.T @ g  # dL/dk2_j = Σ_i g_i · s_ij
     grad_b2 = float(g.sum())  # dL/db2 = Σ_i g_i
     g_z = np.outer(g, k2) * s * (1.0 - s)  # dL/dz_ij = g_i · k2_j · σ'(z_ij), σ' = s(1 - s)
-    grad_k1 = x @ g_z  # dL/dk1_j = Σ_i dL/dz_ij · x_i
+    grad_k1 = X.T @ g_z  # dL/dk1_ij = Σ_r X_ri · dL/dz_rj
     grad_b1 = g_z.sum(axis=0)  # dL/db1_j = Σ_i dL/dz_ij
     return loss, {"k1": grad_k1, "b1": grad_b1, "k2": grad_k2, "b2": grad_b2}
+
+
+def net_loss(X, y, k1, b1, k2, b2):
+    """The MSE alone (a forward pass, no gradient)."""
+    residual = sum_of_sigmoids(X, k1, b1, k2, b2) - y
+    return float(residual @ residual / X.shape[0])
 
 
 class SigmoidNet:
     """One hidden layer of ``hidden`` sigmoid units and a linear output.
 
-    Trained by gradient descent on the MSE of standardised x and y (so one
-    learning rate suits any units), then rewritten exactly in the original
-    units: ``k1_``, ``b1_``, ``k2_`` (shape (hidden,)) and ``b2_``.
+    Trained on the MSE of standardised X (each feature: mean 0, std 1; a constant
+    feature is only centred) and standardised y, so one learning rate suits any
+    units; then rewritten exactly in the original units: ``k1_`` (d, hidden),
+    ``b1_``, ``k2_`` (hidden,) and ``b2_``.
 
-    ``batch_size`` 0 means full batch; otherwise each step uses the next
-    ``batch_size`` rows of a reshuffled-every-epoch order, so a step costs the
-    same at any data size.
+    ``gradients``: "manual" (the hand-written chain rule) or "autodiff"
+    (``fromzero.autodiff``); the two agree to rounding.
 
-    Training stops with DivergenceError as soon as the loss becomes non-finite,
-    or at the end if the last loss is above the first: a net, unlike a line, may
-    overshoot for a few steps at a good rate and recover, so a single rise is
-    not taken as divergence. ``loss_history_`` holds the loss (original units,
-    on the step's batch) before each step, shape (steps,).
+    ``optimizer``:
+    - "gd": ``steps`` steps of gradient descent at ``learning_rate``.
+      ``batch_size`` 0 means full batch; N > 0 means each step uses the next N
+      rows of an order reshuffled every epoch, so a step costs the same at any
+      data size. ``loss_history_`` (steps,) is the loss (original units, on the
+      step's batch) before each step.
+    - "lbfgs": scipy's L-BFGS-B on the full batch (``batch_size`` must be 0),
+      at most ``steps`` iterations; ``learning_rate`` is not used: the line
+      search picks each step. ``loss_history_`` holds the loss before the first
+      iteration and after each one.
+
+    ``train_mse_`` is the MSE on the whole training set after the fit;
+    ``n_iter_`` the steps (gd) or iterations (lbfgs) run.
+
+    Gradient descent raises DivergenceError when a loss becomes non-finite, or
+    when the whole-training-set loss at the end is above the one at the start.
+    A single rise is not divergence: a net at a good rate may overshoot for a
+    few steps and recover, and a mini-batch's loss is noisy by nature.
     """
 
-    def __init__(self, *, hidden=4, learning_rate=0.3, steps=2000, batch_size=0, seed=0):
+    def __init__(self, *, hidden=4, learning_rate=0.3, steps=2000, batch_size=0, seed=0,
+                 gradients="manual", optimizer="gd"):
         self.hidden = hidden
         self.learning_rate = learning_rate
         self.steps = steps
         self.batch_size = batch_size
         self.seed = seed
+        self.gradients = gradients
+        self.optimizer = optimizer
 
-    def _init_params(self, rng):
+    def _check_settings(self):
+        for name in ("hidden", "steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be an integer of at least 1, got {value!r}")
+        batch = self.batch_size
+        if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 0:
+            raise ValueError(f"batch_size must be 0 (full batch) or a positive integer, got {batch!r}")
+        if self.gradients not in GRADIENTS:
+            raise ValueError(f"gradients must be one of {', '.join(GRADIENTS)}; got {self.gradients!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}")
+        if self.optimizer == "gd" and not (np.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ValueError(f"learning_rate must be a finite number > 0, got {self.learning_rate!r}")
+        if self.optimizer == "lbfgs" and batch != 0:
+            raise ValueError(f"batch_size must be 0 with optimizer='lbfgs' (L-BFGS uses the full batch), "
+                             f"got {batch}")
+
+    def _init_params(self, rng, n_features):
         hidden = int(self.hidden)
-        # Steep-enough units whose centres (-b1/k1) spread over the standardised data.
-        k1 = rng.normal(0.0, 2.0, size=hidden)
-        b1 = -k1 * rng.uniform(-1.5, 1.5, size=hidden)
+        # Steep-enough units (input weights ~ N(0, 2²/d), so Σ_i u_i·k1_ij has std about 2) whose
+        # centres, the points p_j where X @ k1_j + b1_j = 0, spread over the standardised data.
+        k1 = rng.normal(0.0, 2.0 / np.sqrt(n_features), size=(n_features, hidden))
+        centres = rng.uniform(-1.5, 1.5, size=(n_features, hidden))
+        b1 = -(centres * k1).sum(axis=0)
         k2 = rng.normal(0.0, 1.0 / np.sqrt(hidden), size=hidden)
         return {"k1": k1, "b1": b1, "k2": k2, "b2": 0.0}
 
-    def fit(self, x, y):
-        x, y = check_x_y(x, y)
-        if int(self.hidden) < 1:
-            raise ValueError(f"hidden must be at least 1, got {self.hidden}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
-        if int(self.steps) < 1:
-            raise ValueError(f"steps must be at least 1, got {self.steps}")
-        x_mean, x_std, y_mean, y_std = x.mean(), x.std(), y.mean(), y.std()
-        if x_std == 0.0 or y_std == 0.0:
-            raise ValueError("x or y is constant: nothing to learn")
-        u, t = (x - x_mean) / x_std, (y - y_mean) / y_std
+    def _loss_and_gradients(self):
+        if self.gradients == "autodiff":
+            from fromzero.autodiff import net_loss_and_gradients_autodiff
+
+            return net_loss_and_gradients_autodiff
+        return loss_and_gradients
+
+    def fit(self, X, y, *, progress=None):
+        """``progress``, if given, wraps gradient descent's loop over steps (e.g. a tqdm bar)."""
+        X, y = check_X_y(X, y)
+        self._check_settings()
+        X_mean, X_scale = X.mean(axis=0), X.std(axis=0)
+        X_scale[np.all(X == X[0], axis=0)] = 1.0  # a constant feature: centred to 0, carries nothing
+        y_mean, y_scale = y.mean(), y.std()
+        y_scale = 1.0 if np.all(y == y[0]) else y_scale  # a constant target: the net learns to predict it
+        U, t = (X - X_mean) / X_scale, (y - y_mean) / y_scale
         rng = np.random.default_rng(self.seed)
-        params = self._init_params(rng)
-        n, batch = len(u), int(self.batch_size) or len(u)
-        batch = min(batch, n)
-        order, cursor = np.arange(n), n  # cursor == n forces a shuffle on the first mini-batch
-        losses = np.empty(int(self.steps))
-        for step in range(int(self.steps)):
-            if batch < n:
-                if cursor + batch > n:
-                    order, cursor = rng.permutation(n), 0
-                rows = order[cursor:cursor + batch]
-                cursor += batch
-                u_step, t_step = u[rows], t[rows]
-            else:
-                u_step, t_step = u, t
-            with np.errstate(over="ignore", invalid="ignore"):  # caught just below
-                loss, grads = loss_and_gradients(u_step, t_step, **params)
-            loss *= y_std * y_std  # report in the target's own units
-            if not np.isfinite(loss):
-                raise DivergenceError(step, loss, "became non-finite")
-            losses[step] = loss
-            for name, grad in grads.items():
-                params[name] = params[name] - self.learning_rate * grad
-        if len(losses) > 1 and losses[-1] > losses[0]:
-            raise DivergenceError(len(losses) - 1, losses[-1], "ended above where it started")
-        # f = Σ k2·σ(k1·(x - x_mean)/x_std + b1)·y_std + b2·y_std + y_mean, so in x's units:
-        self.k1_ = params["k1"] / x_std
-        self.b1_ = params["b1"] - params["k1"] * x_mean / x_std
-        self.k2_ = params["k2"] * y_std
-        self.b2_ = float(params["b2"] * y_std + y_mean)
-        self.loss_history_ = losses
+        params = self._init_params(rng, X.shape[1])
+        to_original_units = y_scale * y_scale  # of a squared error
+        if self.optimizer == "gd":
+            params, losses = self._descend(self._loss_and_gradients(), U, t, params, rng, to_original_units,
+                                           progress or iter)
+        else:
+            params, losses = self._lbfgs(self._loss_and_gradients(), U, t, params)
+        self.loss_history_ = losses * to_original_units
+        self.train_mse_ = net_loss(U, t, **params) * to_original_units
+        # f = σ(((X - m)/s) @ k1 + b1) @ k2·y_scale + b2·y_scale + y_mean, so in X's units:
+        k1, b1 = params["k1"], params["b1"]
+        self.k1_ = k1 / X_scale[:, np.newaxis]
+        self.b1_ = b1 - (k1 * X_mean[:, np.newaxis] / X_scale[:, np.newaxis]).sum(axis=0)
+        self.k2_ = params["k2"] * y_scale
+        self.b2_ = float(params["b2"] * y_scale + y_mean)
+        self.n_features_in_ = X.shape[1]
         return self
 
-    def predict(self, x):
+    def _descend(self, loss_and_grad, U, t, params, rng, to_original_units, progress):
+        """Gradient descent; returns (params, loss before each step on its batch, standardised units)."""
+        n, steps = len(U), int(self.steps)
+        batch = min(int(self.batch_size) or n, n)
+        with np.errstate(over="ignore", invalid="ignore"):  # non-finite losses are caught below
+            start = net_loss(U, t, **params)
+            order, cursor = np.arange(n), n  # cursor == n forces a shuffle on the first mini-batch
+            losses = np.empty(steps)
+            for step in progress(range(steps)):
+                if batch < n:
+                    if cursor + batch > n:
+                        order, cursor = rng.permutation(n), 0
+                    rows = order[cursor:cursor + batch]
+                    cursor += batch
+                    U_step, t_step = U[rows], t[rows]
+                else:
+                    U_step, t_step = U, t
+                loss, grads = loss_and_grad(U_step, t_step, **params)
+                if not np.isfinite(loss):
+                    raise DivergenceError(step, loss * to_original_units, "became non-finite")
+                losses[step] = loss
+                for name, grad in grads.items():
+                    params[name] = params[name] - self.learning_rate * grad
+            end = net_loss(U, t, **params)
+        if not np.isfinite(end):
+            raise DivergenceError(steps, end, "became non-finite")
+        if end > start:  # judged on the whole training set, not on one noisy mini-batch
+            raise DivergenceError(steps, end * to_original_units, "ended above where it started")
+        self.n_iter_ = steps
+        return params, losses
+
+    def _lbfgs(self, loss_and_grad, U, t, params):
+        """scipy's L-BFGS-B on the flattened parameters; returns (params, loss per iteration)."""
+        from scipy.optimize import minimize
+
+        names = ("k1", "b1", "k2", "b2")
+        shapes = [np.shape(params[name]) for name in names]
+        sizes = [int(np.prod(shape)) for shape in shapes]
+
+        def unflatten(theta):
+            pieces = np.split(theta, np.cumsum(sizes)[:-1])
+            out = {name: piece.reshape(shape) for name, piece, shape in zip(names, pieces, shapes)}
+            out["b2"] = float(out["b2"])
+            return out
+
+        last = {}  # the most recent evaluation, so the callback need not recompute its loss
+
+        def loss_and_flat_gradient(theta):
+            with np.errstate(over="ignore", invalid="ignore"):  # a wild line-search trial: inf, rejected
+                loss, grads = loss_and_grad(U, t, **unflatten(theta))
+            last.update(theta=theta.copy(), loss=loss)
+            return loss, np.concatenate([np.ravel(grads[name]) for name in names])
+
+        theta = np.concatenate([np.ravel(params[name]) for name in names])
+        losses = [net_loss(U, t, **unflatten(theta))]
+
+        def record(theta_now):
+            same = "theta" in last and np.array_equal(theta_now, last["theta"])
+            losses.append(last["loss"] if same else net_loss(U, t, **unflatten(theta_now)))
+
+        result = minimize(loss_and_flat_gradient, theta, jac=True, method="L-BFGS-B", callback=record,
+                          options={"maxiter": int(self.steps), "ftol": LBFGS_FTOL})
+        self.n_iter_ = int(result.nit)
+        return unflatten(result.x), np.asarray(losses)
+
+    def predict(self, X):
         check_fitted(self, "k1_")
-        return sum_of_sigmoids(check_x_y(x), self.k1_, self.b1_, self.k2_, self.b2_)
+        X = check_X_y(X, n_features=self.n_features_in_)
+        return sum_of_sigmoids(X, self.k1_, self.b1_, self.k2_, self.b2_)
+
+    def to_dict(self):
+        """The fitted parameters as plain JSON-able lists and floats (k1 as d rows of ``hidden``)."""
+        check_fitted(self, "k1_")
+        return {"n_features_in": int(self.n_features_in_), "k1": self.k1_.tolist(), "b1": self.b1_.tolist(),
+                "k2": self.k2_.tolist(), "b2": float(self.b2_)}
+
+    @classmethod
+    def from_dict(cls, params):
+        """A fitted net that predicts as the one whose ``to_dict()`` gave ``params``."""
+        try:
+            d = int(params["n_features_in"])
+            k1 = np.asarray(params["k1"], dtype=np.float64)
+            b1 = np.asarray(params["b1"], dtype=np.float64)
+            k2 = np.asarray(params["k2"], dtype=np.float64)
+            b2 = float(params["b2"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"not a SigmoidNet parameter dict: {error!r}") from None
+        hidden = b1.shape[0] if b1.ndim == 1 else -1
+        if hidden < 1 or k1.shape != (d, hidden) or k2.shape != (hidden,):
+            raise ValueError(f"SigmoidNet parameters of inconsistent shapes: n_features_in={d}, k1 {k1.shape}, "
+                             f"b1 {b1.shape}, k2 {k2.shape}")
+        values = np.concatenate([k1.ravel(), b1, k2, [b2]])
+        if not np.all(np.isfinite(values)):
+            raise ValueError("SigmoidNet parameters contain NaN or infinite values")
+        model = cls(hidden=hidden)
+        model.k1_, model.b1_, model.k2_, model.b2_, model.n_features_in_ = k1, b1, k2, b2, d
+        return model

@@ -3,30 +3,35 @@
 import numpy as np
 
 
-def check_x_y(x, y=None):
-    """Return ``x`` (and ``y``) as finite float64 vectors of one length.
+def check_X_y(X, y=None, *, n_features=None):
+    """Return ``X`` (and ``y``) as finite float64 arrays: X of shape (n, d), y of shape (n,).
 
-    ``x`` is the single feature, shape (n_samples,) or (n_samples, 1).
+    A 1-D ``X`` is one feature: shape (n,) becomes (n, 1). ``n_features``, when
+    given, is the width the model was fitted on, and ``X`` must match it.
     """
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim == 2 and x.shape[1] == 1:
-        x = x[:, 0]
-    if x.ndim != 1:
-        raise ValueError(f"x must be one feature, shape (n,) or (n, 1); got shape {x.shape}")
-    if x.size == 0:
-        raise ValueError("x is empty")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("x contains NaN or infinite values")
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 1:
+        X = X[:, np.newaxis]
+    if X.ndim != 2:
+        raise ValueError(f"X must have shape (n_samples,) or (n_samples, n_features); got shape {X.shape}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X is empty: shape {X.shape}")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"X has {X.shape[1]} features, but the model was fitted on {n_features}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X contains NaN or infinite values")
     if y is None:
-        return x
-    y = np.asarray(y, dtype=np.float64).ravel()
-    if y.shape != x.shape:
-        raise ValueError(f"x and y differ in length: {x.shape[0]} and {y.shape[0]}")
+        return X
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim != 1:
+        raise ValueError(f"y must have shape (n_samples,); got shape {y.shape}")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"X and y differ in length: {X.shape[0]} and {y.shape[0]}")
     if not np.all(np.isfinite(y)):
         raise ValueError("y contains NaN or infinite values")
-    return x, y
+    return X, y
 
 
 def check_fitted(estimator, attribute):
     if not hasattr(estimator, attribute):
-        raise ValueError(f"{type(estimator).__name__} is not fitted yet: call fit(x, y) first")
+        raise ValueError(f"{type(estimator).__name__} is not fitted yet: call fit(X, y) first")

@@ -6,19 +6,105 @@ DVC reruns a stage only when a key it declares changes, so a typo such as
 `lrr: 0.001` would otherwise change nothing and say nothing. This stage depends
 on the whole file and runs first; it also checks that data.csv exists. Its output's bytes never change while the
 params are valid, so it never makes anything downstream rerun.
+
+It also keeps git honest about params.yaml. A failed `dvc exp run -S key=value` leaves the value in
+the workspace (as DVC does for every workspace run), and about one time in three git's index then
+records the edited file's size and time with the committed content's hash, so `git status` calls the
+file unchanged (see the README's "When something goes wrong"). When this stage finds that state, it
+touches the file (its content untouched) so that git looks again and shows it modified; and when the
+params are bad, its message says which keys differ from HEAD and how to restore them.
 """
 
+import argparse
 import os
+import subprocess
 
 from stages.cli import StageError, stage_arguments, stage_main
 from stages.files import write_text
 
+RESTORE = "touch {path} && git checkout -- {path}"
+
+
+def _git(args, folder):
+    try:
+        return subprocess.run(["git", "--no-optional-locks", *args], cwd=folder, capture_output=True,
+                              timeout=20, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _ok(result):
+    return result is not None and result.returncode == 0
+
+
+def repair_git_stat_cache(path):
+    """True if git's index called ``path`` unchanged although its bytes differ; git now looks again."""
+    folder, name = os.path.split(os.path.abspath(path))
+    staged = _git(["ls-files", "--stage", "--", name], folder)
+    if not _ok(staged) or not staged.stdout.strip():
+        return False  # not in a git repository, or the file is not tracked
+    blob = staged.stdout.split()[1]
+    if not _ok(_git(["diff", "--quiet", "--", name], folder)):
+        return False  # git already sees a change (or cannot tell)
+    actual = _git(["hash-object", "--", name], folder)
+    if not _ok(actual) or actual.stdout.strip() == blob:
+        return False
+    os.utime(path)  # a new mtime, same bytes: git's next look hashes the file and sees the change
+    return True
+
+
+def keys_changed_since_head(path):
+    """Dotted keys whose values differ from the committed params file ([] if none or no git)."""
+    import yaml
+
+    folder, name = os.path.split(os.path.abspath(path))
+    committed = _git(["show", f"HEAD:./{name}"], folder)
+    if not _ok(committed):
+        return []
+    try:
+        before = yaml.safe_load(committed.stdout) or {}
+        with open(path, encoding="utf-8") as handle:
+            after = yaml.safe_load(handle) or {}
+    except (yaml.YAMLError, UnicodeDecodeError, OSError):
+        return ["(the whole file)"] if committed.stdout != _read_bytes(path) else []
+    return sorted(_diff(before, after))
+
+
+def _read_bytes(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _diff(before, after, prefix=""):
+    if not (isinstance(before, dict) and isinstance(after, dict)):
+        return [] if before == after else [prefix.rstrip(".") or "(the whole file)"]
+    keys = []
+    for key in sorted(set(before) | set(after), key=str):
+        keys += _diff(before.get(key), after.get(key), f"{prefix}{key}.")
+    return keys
+
 
 @stage_main
 def main(argv=None):
-    args, params = stage_arguments(argv, __doc__, "out")  # reading the params is most of the check
+    peek = argparse.ArgumentParser(add_help=False)
+    peek.add_argument("--params", default="params.yaml")
+    path = peek.parse_known_args(argv)[0].params
+    repair_git_stat_cache(path)
+    try:
+        args, params = stage_arguments(argv, __doc__, "out")  # reading the params is most of the check
+    except StageError as error:
+        changed = keys_changed_since_head(path)
+        if not changed:
+            raise
+        raise StageError(f"{error} (differs from git HEAD at {', '.join(changed)}: if a failed `dvc exp run -S` "
+                         f"left it, restore it with `{RESTORE.format(path=path)}`)") from None
     csv = params["data"]["csv"]
-    if not os.path.isfile(csv):  # else DVC stops on the missing dependency in words of its own
+    if os.path.isdir(csv):
+        raise StageError(f"{args.params}: data.csv = {csv!r} is a directory; point it at the CSV file itself")
+    if not os.path.exists(csv):  # else DVC stops on the missing dependency in words of its own
         raise StageError(f"{args.params}: data.csv = {csv!r}: no such file; point it at your CSV")
     write_text(args.out, "params.yaml passed validation\n")
 

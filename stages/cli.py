@@ -33,12 +33,14 @@ def stage_main(main):
     return wrapper
 
 
-def stage_arguments(argv, description, *paths):
+def stage_arguments(argv, description, *paths, repeated=(), choices=None):
     """A stage's command line and its validated params: ``(args, params)``.
 
     Every stage takes ``--params`` (default params.yaml) and the required path
     options named in ``paths`` ("train", "out-dir", ...), which dvc.yaml passes
     next to the stage's deps and outs; each arrives as a ``pathlib.Path``.
+    Options in ``repeated`` may be given several times (a list of strings);
+    ``choices`` maps an option to the values it allows.
     """
     from stages.params import read_params  # stages.params imports StageError from here
 
@@ -46,6 +48,10 @@ def stage_arguments(argv, description, *paths):
     parser.add_argument("--params", default="params.yaml")
     for name in paths:
         parser.add_argument(f"--{name}", required=True, type=Path)
+    for name in repeated:
+        parser.add_argument(f"--{name}", required=True, action="append")
+    for name, allowed in (choices or {}).items():
+        parser.add_argument(f"--{name}", required=True, choices=list(allowed))
     args = parser.parse_args(argv)
     return args, read_params(args.params)
 
@@ -56,3 +62,45 @@ def divergence_message(error, key, value):
               else f"try a smaller {key}, e.g. {value / 10:g}")
     return (f"params.yaml: {key} = {value:g} makes the fit diverge: the loss {error.reason} at step "
             f"{error.step} (loss={error.loss:.4g}); {advice}")
+
+
+# What one stage may spend on the work a params key sizes (its data and Python itself come on top):
+# the benchmark's 10^6-row run must stay under 2 GiB end to end (issue 11), and nothing should run
+# for more than a few minutes without the user having asked for it in so many words.
+WORK_BYTES = 1 << 30  # 1 GiB
+WORK_SECONDS = 600.0  # 10 minutes
+
+
+def check_work(key, value, rows, bytes_per_unit, seconds_per_unit=0.0, *, source="params.yaml"):
+    """Refuse ``key = value`` when value × rows units of work exceed WORK_BYTES or WORK_SECONDS.
+
+    ``rows`` is what one unit of ``value`` is multiplied by on this data (rows, or rows × features);
+    ``bytes_per_unit`` and ``seconds_per_unit`` are the measured cost of one value·row. Examples
+    (measured here, see the README's resource bounds):
+        check_work("net.hidden", hidden, batch_rows * n_features, 40, 20e-9 * steps)
+        check_work("gd.steps", steps, rows * n_features, 0, 2e-9)
+        check_work("random_search.trials", trials, rows * (n_features + 1), 0, 2e-9)
+        check_work("evaluate.bootstrap", resamples, test_rows, 8, 10e-9 * n_models)
+    Raises StageError naming the key, the value, the rows, what it would need and the most that fits.
+    """
+    units = value * rows
+    need_bytes, need_seconds = units * bytes_per_unit, units * seconds_per_unit
+    if need_bytes <= WORK_BYTES and need_seconds <= WORK_SECONDS:
+        return
+    limits = []
+    if bytes_per_unit:
+        limits.append(WORK_BYTES / (rows * bytes_per_unit))
+    if seconds_per_unit:
+        limits.append(WORK_SECONDS / (rows * seconds_per_unit))
+    most = max(int(min(limits)), 0)
+    needs = []
+    if need_bytes > WORK_BYTES:
+        needs.append(f"{_amount(need_bytes / 2**30)} GiB of memory (the limit is {WORK_BYTES / 2**30:g} GiB)")
+    if need_seconds > WORK_SECONDS:
+        needs.append(f"{_amount(need_seconds / 60)} minutes (the limit is {WORK_SECONDS / 60:g})")
+    raise StageError(f"{source}: {key} = {value} is too large for {rows} rows: it would need about "
+                     f"{' and '.join(needs)}; at most {most} on this data")
+
+
+def _amount(x):
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"

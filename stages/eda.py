@@ -1,67 +1,107 @@
 """Stage `eda`: which column moves with the price? Correlations on the training split.
 
     python -m stages.eda --train data/prepared/train.csv --out-dir plots/eda --metrics metrics/eda.json
+
+A constant column has no correlation: it is written as null (with a note), ranked last, and drawn
+blank in the heatmap, never a crash. Metrics: eda.<feature>.corr and .rank for each of data.features.
 """
 
 import numpy as np
 
 from stages.cli import stage_arguments, stage_main
-from stages.files import read_split_frame, save_figure, write_csv, write_json
+from stages.files import read_columns, save_figure, split_header, write_json, write_lines
+
+MAX_SCATTER_PANELS = 4
+CONSTANT_NOTE = "constant on the training split: its correlation is undefined (null)"
 
 
-def draw_heatmap(corr):
+def correlations(values):
+    """Pearson correlations of the columns of ``values`` (n, c); NaN wherever a column is constant."""
+    centred = values - values.mean(axis=0)
+    scale = np.sqrt((centred * centred).sum(axis=0))
+    constant = ~(scale > 0) | np.all(values == values[:1], axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unit = centred / np.where(constant, 1.0, scale)
+        corr = np.clip(unit.T @ unit, -1.0, 1.0)
+    corr[constant, :] = np.nan
+    corr[:, constant] = np.nan
+    np.fill_diagonal(corr, np.where(constant, np.nan, 1.0))
+    return corr, constant
+
+
+def ranking(names, corr, target):
+    """[(feature, r or None, rank or None)], strongest |r| first; constant columns last, unranked."""
+    t = names.index(target)
+    pairs = [(name, corr[t, i]) for i, name in enumerate(names) if name != target]
+    defined = sorted((pair for pair in pairs if np.isfinite(pair[1])), key=lambda pair: -abs(pair[1]))
+    rows = [(name, float(r), rank) for rank, (name, r) in enumerate(defined, 1)]
+    return rows + [(name, None, None) for name, r in pairs if not np.isfinite(r)]
+
+
+def draw_heatmap(names, corr):
     from stages.figures import new_figure
 
-    labels = list(corr.columns)
     figure, axes = new_figure(figsize=(8.5, 7.0))
-    image = axes.imshow(corr.to_numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
-    axes.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
-    axes.set_yticks(range(len(labels)), labels)
+    image = axes.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1)
+    axes.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    axes.set_yticks(range(len(names)), names)
     axes.grid(False)
-    for (row, col), value in np.ndenumerate(corr.to_numpy()):
-        label = f"{value:.1f}".replace("-0.0", "0.0")
+    for (row, col), value in np.ndenumerate(corr):
+        label = "–" if not np.isfinite(value) else f"{value:.1f}".replace("-0.0", "0.0")
         axes.text(col, row, label, ha="center", va="center", fontsize=8,
-                  color="white" if abs(value) > 0.6 else "black")
-    figure.colorbar(image, ax=axes, shrink=0.8, label="Pearson correlation")
+                  color="white" if abs(np.nan_to_num(value)) > 0.6 else "black")
+    figure.colorbar(image, ax=axes, shrink=0.8, label="Pearson correlation (– : a constant column)")
     axes.set_title("Correlation between columns (training split)")
     return figure
 
 
-def draw_scatter(x, y, feature, target, r):
+def draw_scatter(columns, y, target, corr_of):
+    """One panel per feature (the best-ranked MAX_SCATTER_PANELS when there are more)."""
     from stages.figures import new_figure, scatter_sample
 
-    x, y = scatter_sample(x, y)
-    figure, axes = new_figure()
-    axes.scatter(x, y, s=12, alpha=0.5, color="#4c72b0", edgecolor="none")
-    axes.set_xlabel(feature)
-    axes.set_ylabel(target)
-    axes.set_title(f"{target} against {feature} (r = {r:.2f})")
+    figure, axes = new_figure(ncols=len(columns), figsize=(4.2 * len(columns) + 1.2, 4.2), squeeze=False)
+    for panel, (feature, x) in zip(axes[0], columns.items()):
+        xs, ys = scatter_sample(x, y)
+        panel.scatter(xs, ys, s=12, alpha=0.5, color="#4c72b0", edgecolor="none")
+        panel.set_xlabel(feature)
+        r = corr_of[feature]
+        panel.set_title(f"r = {r:.2f}" if r is not None else "r undefined (constant)")
+    axes[0][0].set_ylabel(target)
+    figure.suptitle(f"{target} against {', '.join(columns)}")
     return figure
 
 
 @stage_main
 def main(argv=None):
     args, params = stage_arguments(argv, __doc__, "train", "out-dir", "metrics")
-    data = params["data"]
-    feature, target = data["feature"], data["target"]
-    import pandas as pd
+    features, target = params["data"]["features"], params["data"]["target"]
+    names = split_header(args.train)
+    values = read_columns(args.train, names)
+    corr, constant = correlations(values)
+    ranked = ranking(names, corr, target)
+    corr_of = {name: r for name, r, _ in ranked}
+    rank_of = {name: rank for name, _, rank in ranked}
 
-    train = read_split_frame(args.train)
-    corr = train.corr()
-    with_target = corr[target].drop(target)
-    ranking = pd.DataFrame({"feature": with_target.index, "correlation": with_target.to_numpy()})
-    ranking = ranking.reindex(ranking["correlation"].abs().sort_values(ascending=False, kind="stable").index)
-    ranking["rank"] = range(1, len(ranking) + 1)
-    r_feature = float(with_target[feature])
-
-    matrix = {row: {col: float(corr.loc[row, col]) for col in corr.columns} for row in corr.index}
+    matrix = {row: {col: (None if not np.isfinite(corr[i, j]) else float(corr[i, j]))
+                    for j, col in enumerate(names)} for i, row in enumerate(names)}
+    if constant.any():
+        matrix["note"] = f"{CONSTANT_NOTE}: {', '.join(np.array(names)[constant])}"
     write_json(args.out_dir / "correlation.json", matrix, digits=4)
-    write_csv(args.out_dir / "ranking.csv", ranking, float_format="%.4f")
-    save_figure(draw_heatmap(corr), args.out_dir / "heatmap.png")
-    save_figure(draw_scatter(train[feature].to_numpy(), train[target].to_numpy(), feature, target, r_feature),
+    write_lines(args.out_dir / "ranking.csv", b"feature,correlation,rank",
+                [f"{name},{'' if r is None else f'{r:.4f}'},{'' if rank is None else rank}".encode()
+                 for name, r, rank in ranked])
+    save_figure(draw_heatmap(names, corr), args.out_dir / "heatmap.png")
+    shown = sorted(features, key=lambda f: (rank_of[f] is None, rank_of[f] or 0))[:MAX_SCATTER_PANELS]
+    y = values[:, names.index(target)]
+    save_figure(draw_scatter({f: values[:, names.index(f)] for f in shown}, y, target, corr_of),
                 args.out_dir / "scatter.png")
-    feature_rank = int(ranking.loc[ranking["feature"] == feature, "rank"].iloc[0])
-    write_json(args.metrics, {"eda": {"corr": r_feature, "rank": feature_rank}})
+
+    metrics = {}
+    for feature in features:
+        metrics[feature] = {"corr": corr_of[feature], "rank": rank_of[feature]}
+        if corr_of[feature] is None:
+            metrics[feature]["note"] = CONSTANT_NOTE
+    write_json(args.metrics, {"eda": metrics})
 
 
 if __name__ == "__main__":

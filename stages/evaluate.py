@@ -1,92 +1,102 @@
-"""Stage `evaluate`: every model on the held-out split, beside a baseline and the exact line.
+"""Stage `evaluate`: every model on the held-out split, beside the baseline and the exact answer.
 
     python -m stages.evaluate --train data/prepared/train.csv --test data/prepared/test.csv \
-        --models models --least-squares models/least_squares.json --metrics metrics/evaluate.json --predictions plots/evaluate/predictions.csv \
-        --figure plots/evaluate/curves.png
+        --model baseline=models/baseline.json ... --model net=models/net.json \
+        --metrics metrics/evaluate.json --predictions plots/evaluate/predictions.csv \
+        --response plots/evaluate/response.csv
 
-`baseline` predicts the training mean; `least_squares` is the tutorial's "method 1"
-(the closed-form line) fitted here on the same training rows.
+Each model is rebuilt from its file and predicts with its own ``predict``.
+Every score carries a bootstrap interval over the test rows, and every model's
+MSE is compared with least squares' on the same rows (a paired bootstrap), so a
+difference can be told from the luck of the split. numpy only: this stage reruns
+on every experiment.
 """
 
 import numpy as np
 
-from fromzero.linear import LeastSquaresLine, predict_line
-from fromzero.neighbors import make_knn_regressor
-from fromzero.sigmoid_net import sum_of_sigmoids
-from stages.cli import stage_arguments, stage_main
-from stages.files import read_feature_target, read_json, save_figure, write_csv, write_json
+from fromzero.metrics import bootstrap_mse_interval, paired_bootstrap_difference, regression_scores
+from fromzero.registry import MODEL_NAMES, model_from_dict
+from stages.cli import StageError, stage_arguments, stage_main
+from stages.files import read_json, read_xy, write_columns, write_json
 
-MAX_PREDICTION_ROWS = 5000
-
-
-def fitted_models(models_dir, x_train, y_train):
-    """name -> predict(x) for the six models, rebuilt from the stages' JSON."""
-    least_squares = LeastSquaresLine().fit(x_train, y_train)
-    knn = make_knn_regressor(read_json(models_dir / "knn.json")["k"]).fit(x_train.reshape(-1, 1), y_train)
-    rs, gd, net = (read_json(models_dir / f"{name}.json") for name in ("random_search", "gd", "net"))
-    baseline = float(np.mean(y_train))
-    predictors = {
-        "baseline": lambda x: np.full(len(x), baseline),
-        "least_squares": least_squares.predict,
-        "knn": lambda x: knn.predict(x.reshape(-1, 1)),
-        "random_search": lambda x: predict_line(x, rs["k"], rs["b"]),
-        "gd": lambda x: predict_line(x, gd["k"], gd["b"]),
-        "net": lambda x: sum_of_sigmoids(x, np.array(net["k1"]), np.array(net["b1"]),
-                                         np.array(net["k2"]), net["b2"]),
-    }
-    return predictors, {"k": least_squares.k_, "b": least_squares.b_}
+MAX_PREDICTION_ROWS = 5000  # plot data, not an archive: a seeded sample of a big test split
+RESPONSE_POINTS = 100
 
 
-def scores(y, y_hat):
-    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+def model_paths(pairs):
+    """``name=path`` arguments -> {name: path}, every registry model exactly once."""
+    paths = dict(pair.split("=", 1) for pair in pairs)
+    if sorted(paths) != sorted(MODEL_NAMES) or len(paths) != len(pairs):
+        raise StageError(f"dvc.yaml: evaluate needs one --model name=path for each of {', '.join(MODEL_NAMES)}; "
+                         f"got {', '.join(pairs)}")
+    return {name: paths[name] for name in MODEL_NAMES}
 
-    mse = mean_squared_error(y, y_hat)
-    return {"mse": mse, "rmse": float(np.sqrt(mse)), "mae": mean_absolute_error(y, y_hat), "r2": r2_score(y, y_hat)}
+
+def read_model(path, name):
+    """The fitted model ``name`` from a file ``write_model`` wrote."""
+    try:
+        saved = read_json(path)
+    except FileNotFoundError:
+        raise StageError(f"{path}: not found; run `dvc repro {name}` first") from None
+    if saved.get("model") != name:
+        raise StageError(f"{path}: holds model {saved.get('model')!r}, not {name!r}; check dvc.yaml")
+    return model_from_dict(name, saved["params"])
 
 
-def draw_curves(predictors, x_train, y_train, x_test, y_test, feature, target, metrics):
-    from stages.figures import MODEL_COLORS, new_figure, scatter_sample
+def score_models(y_test, predictions, settings, seed):
+    """{model: {mse, rmse, mae, r2, mse_low, mse_high, vs_ls, vs_ls_low, vs_ls_high}} on the test rows."""
+    resamples, confidence = settings["bootstrap"], settings["confidence"]
+    metrics = {}
+    for name, y_hat in predictions.items():
+        scores = regression_scores(y_test, y_hat)
+        scores["mse_low"], scores["mse_high"] = bootstrap_mse_interval(
+            y_test, y_hat, resamples=resamples, seed=seed, confidence=confidence)
+        if name != "least_squares":
+            difference, low, high = paired_bootstrap_difference(
+                y_test, y_hat, predictions["least_squares"], resamples=resamples, seed=seed, confidence=confidence)
+            # MSE minus least squares' on the same rows: below zero with `high` < 0 is a real win.
+            scores["vs_ls"], scores["vs_ls_low"], scores["vs_ls_high"] = difference, low, high
+        metrics[name] = scores
+    return metrics
 
-    figure, axes = new_figure(figsize=(8.0, 5.5))
-    shown = scatter_sample(x_train, y_train)
-    axes.scatter(*shown, s=10, alpha=0.25, color="#4c72b0", edgecolor="none", label="train")
-    shown = scatter_sample(x_test, y_test, seed=1)
-    axes.scatter(*shown, s=16, alpha=0.7, color="#4c72b0", marker="x", linewidth=0.8, label="test")
-    grid = np.linspace(min(x_train.min(), x_test.min()), max(x_train.max(), x_test.max()), 500)
-    for name, predict in predictors.items():
-        reference = name in ("baseline", "least_squares")  # dashed, drawn on top of the models
-        axes.plot(grid, predict(grid), "--" if reference else "-", color=MODEL_COLORS[name],
-                  linewidth=1.5 if reference else 2, zorder=3 if reference else 2,
-                  label=f"{name} (test RMSE {metrics[name]['rmse']:.2f})")
-    axes.set_ylim(min(y_train.min(), y_test.min()) - 5, max(y_train.max(), y_test.max()) + 5)
-    axes.set_xlabel(feature)
-    axes.set_ylabel(target)
-    axes.set_title("Every fitted model over the data")
-    axes.legend(fontsize=8, loc="upper left")
-    return figure
+
+def response_curves(X_train, models, features):
+    """Each model's prediction along each feature, the others held at their training median.
+
+    With one feature these are the fitted curves over the data's range.
+    """
+    median = np.median(X_train, axis=0)
+    columns = {"feature": [], "value": []}
+    columns.update({name: [] for name in models})
+    for j, feature in enumerate(features):
+        grid = np.linspace(X_train[:, j].min(), X_train[:, j].max(), RESPONSE_POINTS)
+        rows = np.tile(median, (RESPONSE_POINTS, 1))
+        rows[:, j] = grid
+        columns["feature"] += [feature] * RESPONSE_POINTS
+        columns["value"] += list(grid)
+        for name, model in models.items():
+            columns[name] += list(model.predict(rows))
+    return columns
 
 
 @stage_main
 def main(argv=None):
-    args, params = stage_arguments(argv, __doc__, "train", "test", "models", "least-squares", "metrics",
-                                   "predictions", "figure")
-    data = params["data"]
-    columns = (data["feature"], data["target"])
-    x_train, y_train = read_feature_target(args.train, params)
-    x_test, y_test = read_feature_target(args.test, params)
-    predictors, least_squares = fitted_models(args.models, x_train, y_train)
-    predictions = {name: predict(x_test) for name, predict in predictors.items()}
-    metrics = {name: scores(y_test, y_hat) for name, y_hat in predictions.items()}
+    args, params = stage_arguments(argv, __doc__, "train", "test", "metrics", "predictions", "response",
+                                   repeated=("model",))
+    features = params["data"]["features"]
+    X_train, _ = read_xy(args.train, params)
+    X_test, y_test = read_xy(args.test, params)
+    models = {name: read_model(path, name) for name, path in model_paths(args.model).items()}
+    predictions = {name: model.predict(X_test) for name, model in models.items()}
+    metrics = score_models(y_test, predictions, params["evaluate"], params["seed"])
 
-    import pandas as pd
-
-    table = pd.DataFrame({data["feature"]: x_test, "actual": y_test, **predictions})
-    if len(table) > MAX_PREDICTION_ROWS:  # plot data, not an archive: a seeded sample of a big test split
-        table = table.sample(n=MAX_PREDICTION_ROWS, random_state=0).sort_index()
-    write_csv(args.predictions, table, float_format="%.6g")
-    write_json(args.least_squares, least_squares, digits=None)
+    rows = np.arange(len(y_test))
+    if len(rows) > MAX_PREDICTION_ROWS:
+        rows = np.sort(np.random.default_rng(0).choice(len(rows), MAX_PREDICTION_ROWS, replace=False))
+    write_columns(args.predictions, {"row": rows, "actual": y_test[rows],
+                                     **{name: y_hat[rows] for name, y_hat in predictions.items()}})
+    write_columns(args.response, response_curves(X_train, models, features))
     write_json(args.metrics, metrics)
-    save_figure(draw_curves(predictors, x_train, y_train, x_test, y_test, *columns, metrics), args.figure)
 
 
 if __name__ == "__main__":

@@ -7,15 +7,10 @@ matplotlib.use("Agg")  # files only, no screen
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-# One colour per model, the same in every figure and in the report.
-MODEL_COLORS = {
-    "baseline": "#9e9e9e",
-    "least_squares": "#000000",
-    "knn": "#1b9e77",
-    "random_search": "#d95f02",
-    "gd": "#7570b3",
-    "net": "#e7298a",
-}
+from fromzero.registry import MODELS  # noqa: E402
+
+# One colour per model, the same in every figure, DVC plot and the report: the registry's.
+MODEL_COLORS = {name: spec.color for name, spec in MODELS.items()}
 MAX_SCATTER_POINTS = 4000  # beyond this a scatter is a blob; sample it
 
 plt.rcParams.update({

@@ -16,17 +16,34 @@ from pathlib import Path
 from stages.cli import StageError
 
 SIGNIFICANT_DIGITS = 5  # metrics: enough to see a real change, few enough to fit `dvc exp show`
+# Model files: far more than any prediction needs, far fewer than the ~16 digits whose last ones
+# differ with the CPU's BLAS kernel and summation order (same inputs, same bytes on every machine).
+MODEL_DIGITS = 10
+
+
+def _umask():
+    mask = os.umask(0)  # the only way to read it is to set it; put it straight back
+    os.umask(mask)
+    return mask
 
 
 @contextmanager
 def atomic_path(path):
-    """Yield a temporary path in the target's folder; rename it to ``path`` on success."""
+    """Yield a temporary path in the target's folder; rename it to ``path`` on success.
+
+    The file gets the permissions an ordinary ``open()`` would give (0644 under
+    umask 022), not mkstemp's private 0600. Temporaries that a killed run left
+    beside the target are removed first.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
     try:
         yield temporary
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
@@ -84,27 +101,61 @@ def write_csv(path, frame, float_format=None):
         frame.to_csv(temporary, index=False, float_format=float_format, lineterminator="\n")
 
 
-def read_split_frame(path, columns=None):
-    """A train or test CSV written by the load stage as a float DataFrame (all columns by default)."""
-    import pandas as pd  # heavy: only in stages that read a split
+def write_columns(path, columns, digits=6):
+    """A CSV from named columns of equal length (name -> sequence), floats at ``digits`` significant digits.
 
+    numpy only: the stages that rerun on every experiment never import pandas.
+    """
+    import numpy as np
+
+    names = list(columns)
+    arrays = [np.asarray(columns[name]) for name in names]
+
+    def cell(value):
+        if isinstance(value, (float, np.floating)):
+            return f"{float(value):.{digits}g}"
+        return str(value)
+
+    lines = [",".join(cell(value) for value in row).encode() for row in zip(*arrays)]
+    write_lines(path, ",".join(names).encode(), lines)
+
+
+def split_header(path):
+    """The column names of a split written by the load stage (its first line)."""
     try:
-        return pd.read_csv(path, usecols=None if columns is None else list(columns), dtype="float64")
+        with open(path, encoding="utf-8") as handle:
+            return handle.readline().rstrip("\r\n").split(",")
     except FileNotFoundError:
         raise StageError(f"{path}: not found; run `dvc repro load` first") from None
+
+
+def read_columns(path, columns):
+    """The named columns of a train or test CSV written by the load stage, as one float array (n, len(columns))."""
+    import numpy as np
+
+    header = split_header(path)
+    missing = [column for column in columns if column not in header]
+    if missing:
+        raise StageError(f"{path}: no column {missing[0]!r}; it has {', '.join(header)}; "
+                         "rerun `dvc repro load` after changing data.features or data.target")
+    try:
+        values = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2,
+                            usecols=[header.index(column) for column in columns])
     except ValueError as error:
         raise StageError(f"{path}: {error}; rerun `dvc repro -f load`") from None
+    return values
 
 
-def read_split(path, columns):
-    """The named columns of a train or test CSV, as float arrays."""
-    frame = read_split_frame(path, columns)
-    return [frame[column].to_numpy() for column in columns]
+def read_xy(path, params):
+    """(X, y) of a split: X (n, d) from data.features, y (n,) from data.target."""
+    data = params["data"]
+    values = read_columns(path, [*data["features"], data["target"]])
+    return values[:, :-1], values[:, -1]
 
 
-def read_feature_target(path, params):
-    """(x, y) of a split: the params' data.feature and data.target columns."""
-    return read_split(path, (params["data"]["feature"], params["data"]["target"]))
+def write_model(path, name, model):
+    """A fitted model as JSON: its registry name and ``to_dict()``, floats at MODEL_DIGITS."""
+    write_json(path, {"model": name, "params": model.to_dict()}, digits=MODEL_DIGITS)
 
 
 def save_figure(figure, path, dpi=110):
@@ -117,16 +168,14 @@ def save_figure(figure, path, dpi=110):
     plt.close(figure)
 
 
-def loss_curve_frame(losses, limit=2000):
-    """Plot data for a loss per step: every step up to ``limit`` points, then evenly thinned.
+def loss_curve(losses, limit=2000):
+    """Plot data for a loss per step, {"step", "loss"}: every step up to ``limit`` points, then evenly thinned.
 
     The first and last steps are always kept, so the curve's ends are exact.
     """
     import numpy as np
-    import pandas as pd
 
     steps = np.arange(len(losses))
     if len(losses) > limit:
         steps = np.unique(np.linspace(0, len(losses) - 1, limit).round().astype(int))
-    return pd.DataFrame({"step": steps, "loss": np.asarray(losses)[steps]})
-
+    return {"step": steps, "loss": np.asarray(losses, dtype=np.float64)[steps]}

@@ -3,32 +3,34 @@
     python -m stages.knn --train data/prepared/train.csv --test data/prepared/test.csv \
         --model models/knn.json --metrics metrics/knn.json
 
-A KNN's model is its training set: fitting only files the rows in a k-d tree.
-So this stage checks k against the data, measures what the tutorial's exact
-lookup table would do, and records k in ``models/knn.json``; `evaluate` builds
-the tree from the same split (``fromzero.neighbors.make_knn_regressor``).
+A KNN's model is its training set (standardised), so ``models/knn.json`` holds
+the rows. The metrics say what the tutorial's exact lookup table, keyed on the
+whole input row, would do with this split.
 """
 
-from fromzero.neighbors import lookup_table_report
+from fromzero.neighbors import KNearestNeighbors, lookup_table_report
 from stages.cli import StageError, stage_arguments, stage_main
-from stages.files import read_feature_target, write_json
+from stages.files import read_xy, write_json, write_model
+
+
+def make_model(params):
+    return KNearestNeighbors(k=params["knn"]["k"])
 
 
 @stage_main
 def main(argv=None):
     args, params = stage_arguments(argv, __doc__, "train", "test", "model", "metrics")
     k = params["knn"]["k"]
-    x_train, _ = read_feature_target(args.train, params)
-    x_test, _ = read_feature_target(args.test, params)
-    if k > len(x_train):
-        raise StageError(f"params.yaml: knn.k = {k} is more than the {len(x_train)} training rows "
+    X_train, y_train = read_xy(args.train, params)
+    X_test, _ = read_xy(args.test, params)
+    if k > len(X_train):
+        raise StageError(f"params.yaml: knn.k = {k} is more than the {len(X_train)} training rows "
                          f"in {args.train}; lower knn.k or use more data")
+    dropped_rows, miss_rate = lookup_table_report(X_train, X_test)
 
-    dropped_rows, miss_rate = lookup_table_report(x_train, x_test)
-
-    write_json(args.model, {"k": k, "n_train": int(len(x_train))})
+    write_model(args.model, "knn", make_model(params).fit(X_train, y_train))
     write_json(args.metrics, {"knn": {
-        "lookup_miss": miss_rate,  # share of test inputs the exact-match dict cannot answer
+        "lookup_miss": miss_rate,  # share of test rows the exact-match dict cannot answer
         "lookup_dropped": dropped_rows,  # training rows the dict loses to repeated keys
     }})
 

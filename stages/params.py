@@ -10,9 +10,24 @@ import math
 
 import yaml
 
+from fromzero.registry import MODEL_NAMES
 from stages.cli import StageError
 
-MODEL_NAMES = ("baseline", "least_squares", "knn", "random_search", "gd", "net")
+
+# Resource bounds: every key that sizes work has a ceiling, so no value can run away.
+# Measured on this machine (AMD EPYC, 2 cores shared) on the Boston split (404 training rows, one
+# feature); the stage that knows the real rows checks the data-dependent cost with cli.check_work.
+SEED_LIMIT = 2**32  # numpy's RandomState (the split) takes seeds below 2**32
+SEARCH_RANGE = 10**9  # |random_search.low/high|: d·1e9·1e100 (the largest value load accepts) squares finitely
+BOUNDS = {
+    # key: (the most allowed, what that most costs here)
+    "random_search.trials": (10**7, "about 70 s and 0.2 GiB on 404 rows: 7 us and 16 bytes a trial"),
+    "net.hidden": (10**4, "0.17 s and 155 MiB a step on 404 rows: 40 ns and 40 bytes a row·unit"),
+    "net.steps": (10**6, "about 80 s with 4 units on 404 rows: 78 us a step"),
+    "gd.steps": (10**6, "about 6 s and 8 MiB of loss history on 404 rows: 6 us a step"),
+    "cv.folds": (100, "100 fits of every model, about 30 s on 404 rows"),
+    "evaluate.bootstrap": (10**5, "about 1 s a model on 102 test rows: 9 ns a resample·row"),
+}
 
 
 def _number(value):
@@ -27,21 +42,90 @@ def _number(value):
     return value
 
 
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def positive_int(value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not _is_int(value) or value < 1:
         return None, "a whole number >= 1"
     return value, None
 
 
-def non_negative_int(value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None, "a whole number >= 0"
+class TooLarge(str):
+    """What is allowed, for a value that is of the right kind but sizes more work than the machine can do."""
+
+
+def bounded_int(low, high):
+    """A whole number in [low, high]; above ``high`` the message says what it would cost."""
+    def check(value, key=None):
+        if not _is_int(value) or value < low:
+            return None, f"a whole number >= {low}"
+        if value > high:
+            cost = f" (which takes {BOUNDS[key][1]})" if key in BOUNDS else ""
+            return None, TooLarge(f"at most {high}{cost}")
+        return value, None
+    check.takes_key = True
+    return check
+
+
+def seed(value):
+    if not _is_int(value) or not 0 <= value < SEED_LIMIT:
+        return None, f"a whole number from 0 to {SEED_LIMIT - 1} (2**32 - 1, the split's limit)"
     return value, None
 
 
-def any_int(value):
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None, "a whole number"
+def search_bound(value):
+    if not _is_int(value) or abs(value) > SEARCH_RANGE:
+        return None, f"a whole number from {-SEARCH_RANGE} to {SEARCH_RANGE}"
+    return value, None
+
+
+def batch_size(value):
+    if value == "auto" or (_is_int(value) and value >= 0):
+        return value, None
+    return None, "'auto', 0 (full batch) or a whole number of rows >= 1"
+
+
+def choice(*options):
+    def check(value):
+        if value not in options:
+            return None, "one of " + ", ".join(options)
+        return value, None
+    return check
+
+
+def bounded_fraction(low, high):
+    def check(value):
+        number = _number(value)
+        if number is None or not low <= number <= high:
+            return None, f"a number from {low} to {high}"
+        return float(number), None
+    return check
+
+
+def column_names(value):
+    allowed = "a list of column names, e.g. [RM] or [RM, LSTAT]"
+    if not isinstance(value, list) or not value:
+        return None, allowed
+    for name in value:
+        if not isinstance(name, str) or not name.strip():
+            return None, f"{allowed}; {name!r} is not a name"
+    repeated = sorted({name for name in value if value.count(name) > 1})
+    if repeated:
+        return None, f"{allowed}, each once; {repeated[0]!r} is listed twice"
+    return value, None
+
+
+def model_list(value):
+    if not isinstance(value, list):
+        return None, f"a list of model names (may be empty: []), models: {', '.join(MODEL_NAMES)}"
+    for model in value:
+        if model not in MODEL_NAMES or model == "least_squares":
+            close = difflib.get_close_matches(str(model), MODEL_NAMES, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close and close[0] != model else ""
+            others = ", ".join(name for name in MODEL_NAMES if name != "least_squares")
+            return None, f"model names other than least_squares, not '{model}'{hint}; models: {others}"
     return value, None
 
 
@@ -96,26 +180,33 @@ def ratio_per_model(value):
 
 # Dotted key -> check. A check returns (value, None) or (None, what is allowed).
 SCHEMA = {
-    "seed": non_negative_int,
+    "seed": seed,
     "lr": positive_float,
     "data.csv": column_name,
     "data.target": column_name,
-    "data.feature": column_name,
+    "data.features": column_names,
     "data.test_size": fraction,
     "knn.k": positive_int,
-    "random_search.trials": positive_int,
-    "random_search.low": any_int,
-    "random_search.high": any_int,
-    "gd.steps": positive_int,
+    "random_search.trials": bounded_int(1, BOUNDS["random_search.trials"][0]),
+    "random_search.low": search_bound,
+    "random_search.high": search_bound,
+    "gd.steps": bounded_int(1, BOUNDS["gd.steps"][0]),
     "gd.standardize": boolean,
     "gd.tol": positive_float,
-    "net.hidden": positive_int,
+    "net.hidden": bounded_int(1, BOUNDS["net.hidden"][0]),
     "net.learning_rate": positive_float,
-    "net.steps": positive_int,
-    "net.batch_size": non_negative_int,
+    "net.steps": bounded_int(1, BOUNDS["net.steps"][0]),
+    "net.batch_size": batch_size,
+    "net.gradients": choice("manual", "autodiff"),
+    "net.optimizer": choice("gd", "lbfgs"),
+    "cv.folds": bounded_int(2, BOUNDS["cv.folds"][0]),
+    "evaluate.bootstrap": bounded_int(100, BOUNDS["evaluate.bootstrap"][0]),
+    "evaluate.confidence": bounded_fraction(0.5, 0.999),
     "gates.max_mse_ratio": ratio_per_model,
     "gates.regression_tolerance": non_negative_float,
+    "gates.beats_least_squares": model_list,
 }
+RENAMED = {"data.feature": "data.features (a list): write `features: [RM]`"}
 SECTIONS = {key.split(".")[0] for key in SCHEMA if "." in key}
 
 
@@ -133,6 +224,8 @@ def validate_params(raw, source="params.yaml"):
 
     Raises StageError for the first unknown, missing or invalid key, in file order.
     """
+    if raw is None:
+        raise StageError(f"{source}: is empty (or only comments); restore it with `git checkout -- {source}`")
     if not isinstance(raw, dict):
         raise StageError(f"{source}: expected a mapping of keys to values, got {type(raw).__name__}")
     flat = dict(_flatten(raw))
@@ -141,11 +234,16 @@ def validate_params(raw, source="params.yaml"):
         if key in SECTIONS:  # a section written as a single value
             keys = ", ".join(name for name in SCHEMA if name.startswith(key + "."))
             raise StageError(f"{source}: {key} = {value!r} is not allowed: must be a section with {keys}")
+        if key in RENAMED:
+            raise StageError(f"{source}: {key} = {value!r}: {key} is now {RENAMED[key]}")
         if key not in SCHEMA:
             close = difflib.get_close_matches(key, list(SCHEMA) + sorted(SECTIONS), n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise StageError(f"{source}: unknown key '{key}'{hint}")
-        result, allowed = SCHEMA[key](value)
+        check = SCHEMA[key]
+        result, allowed = check(value, key) if getattr(check, "takes_key", False) else check(value)
+        if isinstance(allowed, TooLarge):
+            raise StageError(f"{source}: {key} = {value!r} is too large: {allowed}")
         if allowed is not None:
             raise StageError(f"{source}: {key} = {value!r} is not allowed: must be {allowed}")
         checked[key] = result
@@ -157,9 +255,17 @@ def validate_params(raw, source="params.yaml"):
             f"{source}: random_search.low = {checked['random_search.low']} is above "
             f"random_search.high = {checked['random_search.high']}: the range must be ordered"
         )
-    if checked["data.feature"] == checked["data.target"]:
-        raise StageError(f"{source}: data.feature = data.target = {checked['data.target']!r}: "
-                         "predicting a column from itself teaches nothing")
+    if checked["data.target"] in checked["data.features"]:
+        raise StageError(f"{source}: data.features = {checked['data.features']!r} holds data.target = "
+                         f"{checked['data.target']!r}: predicting a column from itself teaches nothing")
+    if checked["net.optimizer"] == "lbfgs" and checked["net.batch_size"] not in (0, "auto"):
+        raise StageError(f"{source}: net.batch_size = {checked['net.batch_size']!r} does not go with "
+                         "net.optimizer = 'lbfgs', which works on the full batch; set net.batch_size: auto or 0")
+    resamples, confidence = checked["evaluate.bootstrap"], checked["evaluate.confidence"]
+    needed = math.ceil(10 / (1 - confidence) - 1e-9)  # 5 resamples beyond each end of the interval
+    if resamples < needed:
+        raise StageError(f"{source}: evaluate.bootstrap = {resamples} is too few for evaluate.confidence = "
+                         f"{confidence:g}: each tail needs 5 resamples, so at least {needed}")
     nested = {}
     for key, value in checked.items():
         *sections, leaf = key.split(".")
@@ -170,13 +276,36 @@ def validate_params(raw, source="params.yaml"):
     return nested
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys silently; DVC (ruamel) refuses them, and so do we."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise StageError(f"key '{key}' appears twice (lines {seen[key]} and "
+                                 f"{key_node.start_mark.line + 1}); keep one")
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_params(path="params.yaml"):
     """Read and validate the params file; StageError on any problem."""
     try:
         with open(path, encoding="utf-8") as handle:
-            raw = yaml.safe_load(handle)
+            raw = yaml.load(handle, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except FileNotFoundError:
         raise StageError(f"{path}: file not found (run from the repository root)") from None
+    except IsADirectoryError:
+        raise StageError(f"{path}: is a directory, not a params file") from None
+    except UnicodeDecodeError as error:
+        data, at = error.object, error.start
+        line, column = data.count(b"\n", 0, at) + 1, at - data.rfind(b"\n", 0, at)
+        raise StageError(f"{path}: line {line} is not UTF-8 (byte 0x{data[at]:02x} at column {column}); "
+                         "save it as UTF-8") from None
+    except StageError as error:
+        raise StageError(f"{path}: {error}") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

@@ -144,7 +144,8 @@ def stages_run(output):
     return set(re.findall(r"Running stage '([^']+)'", output))
 
 
-ALL_STAGES = {"check_params", "load", "eda", "knn", "random_search", "gd", "net", "evaluate"}
+ALL_STAGES = {"check_params", "load", "eda", "baseline", "least_squares", "knn", "random_search", "gd", "net", "cv",
+              "evaluate"}
 
 
 def copy_source_tree(destination):
@@ -159,6 +160,15 @@ def copy_source_tree(destination):
             shutil.copy2(source, target)
 
 
+class BaselineRepo(tuple):
+    """(repo, repro output), plus what the from-scratch repro changed in git."""
+
+    def __new__(cls, repo, output, changed_by_repro):
+        self = super().__new__(cls, (repo, output))
+        self.changed_by_repro = changed_by_repro
+        return self
+
+
 @pytest.fixture(scope="session")
 def baseline_repo(tmp_path_factory):
     """A committed copy of the project after a from-scratch `dvc repro` (built once per session)."""
@@ -169,9 +179,12 @@ def baseline_repo(tmp_path_factory):
     git("add", "-A", cwd=repo)
     git("commit", "-q", "-m", "baseline", cwd=repo)
     result = dvc("repro", cwd=repo)
+    # What a fresh clone's `dvc repro` changed in git: nothing, if the committed results reproduce.
+    changed_by_repro = git("status", "--porcelain", cwd=repo).stdout
     git("add", "-A", cwd=repo)
     git("commit", "-q", "--allow-empty", "-m", "baseline outputs", cwd=repo)
-    return repo, result.stdout
+    repo_info = BaselineRepo(repo, result.stdout, changed_by_repro)
+    return repo_info
 
 
 @pytest.fixture

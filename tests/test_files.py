@@ -5,7 +5,7 @@ import math
 import matplotlib
 import pytest
 
-from stages.files import loss_curve_frame, round_significant, save_figure, write_json, write_text
+from stages.files import loss_curve, read_columns, round_significant, save_figure, write_columns, write_json, write_text
 
 matplotlib.use("Agg")
 
@@ -39,10 +39,24 @@ def test_the_same_figure_gives_the_same_bytes(tmp_path):
 
 def test_loss_curve_keeps_its_ends_and_thins_long_runs():
     losses = [float(i) for i in range(10_001)]
-    frame = loss_curve_frame(losses, limit=100)
-    assert len(frame) <= 100
-    assert frame["step"].iloc[0] == 0 and frame["step"].iloc[-1] == 10_000
-    assert list(loss_curve_frame([3.0, 2.0, 1.0])["loss"]) == [3.0, 2.0, 1.0]
+    curve = loss_curve(losses, limit=100)
+    assert len(curve["step"]) <= 100
+    assert curve["step"][0] == 0 and curve["step"][-1] == 10_000
+    assert list(loss_curve([3.0, 2.0, 1.0])["loss"]) == [3.0, 2.0, 1.0]
+
+
+def test_columns_round_trip_at_the_digits_asked(tmp_path):
+    import numpy as np
+
+    write_columns(tmp_path / "c.csv", {"step": np.arange(3), "loss": np.array([1 / 3, 2.0, 1e-9])}, digits=4)
+    assert (tmp_path / "c.csv").read_text() == "step,loss\n0,0.3333\n1,2\n2,1e-09\n"
+    assert read_columns(tmp_path / "c.csv", ["loss"]).tolist() == [[0.3333], [2.0], [1e-9]]
+
+
+def test_a_stale_temporary_from_a_killed_run_is_removed_by_the_next_write(tmp_path):
+    (tmp_path / ".m.json.abc123.tmp").write_text("")  # what SIGKILL mid-write leaves behind
+    write_json(tmp_path / "m.json", {"a": 1})
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
 
 
 def test_write_text_creates_folders(tmp_path):

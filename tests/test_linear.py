@@ -1,13 +1,44 @@
+"""Tier 1: the plane's loss, its hand-derived partials, and least squares against its twins."""
+
+import functools
+
 import numpy as np
 import pytest
 
-from fromzero.linear import LeastSquaresLine, line_loss_and_gradient, mean_squared_error
+from fromzero.linear import LeastSquares, linear_loss_and_gradient, mean_squared_error, predict_linear
+from tests.conftest import BOSTON_CSV
+
+TWELVE = ["CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX", "PTRATIO", "LSTAT"]
+FEATURES = {1: ["RM"], 2: ["RM", "LSTAT"], 12: TWELVE}  # the tutorial's, the README's two, all but B
 
 
-def lstsq_line(x, y):
-    design = np.column_stack([x, np.ones_like(x)])
-    (k, b), *_ = np.linalg.lstsq(design, y, rcond=None)
-    return k, b
+@functools.lru_cache(maxsize=None)
+def boston_xy(d):
+    """(X_train (n, d), y_train, X_test, y_test) for FEATURES[d], split as the load stage does."""
+    import pandas as pd
+    from sklearn.model_selection import train_test_split
+
+    frame = pd.read_csv(BOSTON_CSV, skiprows=1)
+    train, test = train_test_split(np.arange(len(frame)), test_size=0.2, random_state=42)
+    X, y = frame[FEATURES[d]].to_numpy(), frame["MEDV"].to_numpy()
+    return X[train], y[train], X[test], y[test]
+
+
+def lstsq(X, y):
+    """(coef, intercept) by numpy.linalg.lstsq on [X, 1]: the oracle for every linear model."""
+    X = np.asarray(X, dtype=np.float64).reshape(len(y), -1)
+    weights, *_ = np.linalg.lstsq(np.column_stack([X, np.ones(len(y))]), y, rcond=None)
+    return weights[:-1], weights[-1]
+
+
+def central_differences(loss, w, h=1e-5):
+    """dloss/dw_i ≈ (loss(w + h e_i) - loss(w - h e_i)) / 2h, exact for a quadratic up to rounding."""
+    grad = np.empty_like(w)
+    for i in range(w.size):
+        step = np.zeros_like(w)
+        step[i] = h * max(1.0, abs(w[i]))
+        grad[i] = (loss(w + step) - loss(w - step)) / (2 * step[i])
+    return grad
 
 
 def test_mse_matches_the_tutorials_example_and_sklearn():
@@ -21,36 +52,64 @@ def test_mse_matches_the_tutorials_example_and_sklearn():
     assert mean_squared_error(y, y_hat) == pytest.approx(sk_mse(y, y_hat), rel=1e-12)
 
 
-def test_least_squares_matches_numpy_lstsq(line_data):
+@pytest.mark.parametrize("d", [1, 2, 12])
+def test_least_squares_equals_sklearn_linear_regression(d):
+    from sklearn.linear_model import LinearRegression
+
+    X, y, X_test, _ = boston_xy(d)
+    ours = LeastSquares().fit(X, y)
+    theirs = LinearRegression().fit(X, y)
+    assert ours.n_features_in_ == d and ours.coef_.shape == (d,)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-9)
+    assert ours.intercept_ == pytest.approx(theirs.intercept_, rel=1e-9)
+    np.testing.assert_allclose(ours.predict(X_test), theirs.predict(X_test), rtol=1e-9)
+
+
+def test_least_squares_on_one_feature_is_the_tutorials_formula(line_data):
     x, y = line_data
-    model = LeastSquaresLine().fit(x, y)
-    k, b = lstsq_line(x, y)
-    assert model.k_ == pytest.approx(k, rel=1e-10)
-    assert model.b_ == pytest.approx(b, rel=1e-10)
-    assert model.predict(x).shape == (len(x),)
+    model = LeastSquares().fit(x, y)  # a 1-D x is one feature
+    k = np.cov(x, y, bias=True)[0, 1] / x.var()
+    assert model.coef_[0] == pytest.approx(k, rel=1e-10)
+    assert model.intercept_ == pytest.approx(y.mean() - k * x.mean(), rel=1e-10)
+    np.testing.assert_array_equal(model.predict(x), model.predict(x.reshape(-1, 1)))
 
 
-def test_least_squares_on_boston_matches_lstsq(boston_split):
-    x, y, _, _ = boston_split
-    model = LeastSquaresLine().fit(x, y)
-    assert (model.k_, model.b_) == pytest.approx(lstsq_line(x, y), rel=1e-10)
+@pytest.mark.parametrize("d", [1, 2, 12])
+def test_partials_match_central_finite_differences(d):
+    X, y, _, _ = boston_xy(d)
+    rng = np.random.default_rng(d)
+    for w in (np.zeros(d + 1), rng.normal(0.0, 3.0, d + 1), rng.uniform(-100, 100, d + 1)):
+        loss, grad_coef, grad_b = linear_loss_and_gradient(w[:d], w[d], X, y)
+        assert loss == pytest.approx(mean_squared_error(y, predict_linear(X, w[:d], w[d])), rel=1e-12)
+        numeric = central_differences(lambda v: linear_loss_and_gradient(v[:d], v[d], X, y)[0], w)
+        np.testing.assert_allclose(np.append(grad_coef, grad_b), numeric, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("k, b", [(0.0, 0.0), (9.1, -34.0), (-50.0, 100.0)])
-def test_partials_match_central_finite_differences(line_data, k, b):
-    x, y = line_data
-    _, dk, db = line_loss_and_gradient(k, b, x, y)
-    h = 1e-6
-    fd_k = (line_loss_and_gradient(k + h, b, x, y)[0] - line_loss_and_gradient(k - h, b, x, y)[0]) / (2 * h)
-    fd_b = (line_loss_and_gradient(k, b + h, x, y)[0] - line_loss_and_gradient(k, b - h, x, y)[0]) / (2 * h)
-    assert dk == pytest.approx(fd_k, rel=1e-6, abs=1e-6)
-    assert db == pytest.approx(fd_b, rel=1e-6, abs=1e-6)
+def test_partials_on_a_hand_computed_case():
+    # r = X @ [1, 2] + 1 - y = [1 + 2 + 1 - 4, 3 + 0 + 1 - 3] = [0, 1]
+    loss, grad_coef, grad_b = linear_loss_and_gradient(np.array([1.0, 2.0]), 1.0,
+                                                       np.array([[1.0, 1.0], [3.0, 0.0]]), np.array([4.0, 3.0]))
+    assert loss == 0.5  # mean(r²)
+    np.testing.assert_array_equal(grad_coef, [3.0, 0.0])  # 2/n·Xᵀr = [1·0 + 3·1, 1·0 + 0·1]
+    assert grad_b == 1.0  # 2/n·Σr
 
 
-def test_least_squares_rejects_constant_x_and_unfitted_predict():
-    with pytest.raises(ValueError, match="constant"):
-        LeastSquaresLine().fit(np.ones(5), np.arange(5.0))
+def test_collinear_columns_still_give_the_least_squares_predictions():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=50)
+    X = np.column_stack([x, 2 * x, np.full(50, 4.0)])  # a doubled column and a constant one
+    y = 3 * x + rng.normal(size=50)
+    line = LeastSquares().fit(x, y)
+    np.testing.assert_allclose(LeastSquares().fit(X, y).predict(X), line.predict(x), rtol=1e-9)
+
+
+def test_least_squares_rejects_bad_input_and_unfitted_predict():
     with pytest.raises(ValueError, match="not fitted"):
-        LeastSquaresLine().predict([1.0])
+        LeastSquares().predict([1.0])
     with pytest.raises(ValueError, match="NaN"):
-        LeastSquaresLine().fit([1.0, np.nan], [1.0, 2.0])
+        LeastSquares().fit([1.0, np.nan], [1.0, 2.0])
+    with pytest.raises(ValueError, match="differ in length"):
+        LeastSquares().fit(np.ones((3, 2)), [1.0, 2.0])
+    model = LeastSquares().fit(np.arange(8.0).reshape(4, 2), np.arange(4.0))
+    with pytest.raises(ValueError, match="fitted on 2"):
+        model.predict(np.ones((3, 3)))

@@ -9,7 +9,11 @@ from tests.conftest import only_error_line, run_load
 
 def test_the_repositorys_params_are_valid():
     params = read_params("params.yaml")
-    assert params["lr"] == 0.01 and params["knn"]["k"] == 3 and params["data"]["feature"] == "RM"
+    assert params["lr"] == 0.01 and params["knn"]["k"] == 3 and params["data"]["features"] == ["RM"]
+    assert params["net"]["batch_size"] == "auto" and params["net"]["gradients"] == "manual"
+    assert params["net"]["optimizer"] == "gd" and params["cv"]["folds"] == 5
+    assert params["evaluate"] == {"bootstrap": 1000, "confidence": 0.95}
+    assert params["gates"]["beats_least_squares"] == []
 
 
 @pytest.mark.parametrize("key, value, expected", [
@@ -17,17 +21,29 @@ def test_the_repositorys_params_are_valid():
     ("lr", 0, "lr = 0 is not allowed"),
     ("lr", "fast", "lr = 'fast' is not allowed"),
     ("lr", ".inf", "lr = '.inf' is not allowed"),
-    ("seed", -1, "seed = -1 is not allowed: must be a whole number >= 0"),
+    ("seed", -1, "seed = -1 is not allowed: must be a whole number from 0 to 4294967295"),
+    ("seed", 2**32, "seed = 4294967296 is not allowed"),
     ("knn.k", 0, "knn.k = 0 is not allowed: must be a whole number >= 1"),
     ("knn.k", 2.5, "knn.k = 2.5 is not allowed"),
     ("gd.steps", True, "gd.steps = True is not allowed"),
     ("gd.standardize", "yes", "gd.standardize = 'yes' is not allowed: must be true or false"),
     ("data.test_size", 1.5, "data.test_size = 1.5 is not allowed: must be a number strictly between 0 and 1"),
     ("data.test_size", 0, "data.test_size = 0 is not allowed"),
-    ("data.feature", 7, "data.feature = 7 is not allowed: must be a column name"),
+    ("data.features", 7, "data.features = 7 is not allowed: must be a list of column names"),
+    ("data.features", ["RM", 7], "data.features = ['RM', 7] is not allowed"),
+    ("data.features", ["MEDV"], "data.features = ['MEDV'] holds data.target = 'MEDV'"),
     ("net.hidden", 0, "net.hidden = 0 is not allowed"),
     ("net.learning_rate", -1, "net.learning_rate = -1 is not allowed"),
-    ("net.batch_size", -8, "net.batch_size = -8 is not allowed: must be a whole number >= 0"),
+    ("net.batch_size", -8, "net.batch_size = -8 is not allowed: must be 'auto', 0 (full batch) or a whole"),
+    ("net.batch_size", 2.5, "net.batch_size = 2.5 is not allowed"),
+    ("net.gradients", "Manual", "net.gradients = 'Manual' is not allowed: must be one of manual, autodiff"),
+    ("net.optimizer", "sgd", "net.optimizer = 'sgd' is not allowed: must be one of gd, lbfgs"),
+    ("cv.folds", 101, "cv.folds = 101 is too large: at most 100"),
+    ("evaluate.bootstrap", 99, "evaluate.bootstrap = 99 is not allowed: must be a whole number >= 100"),
+    ("evaluate.confidence", 0.9999, "evaluate.confidence = 0.9999 is not allowed: must be a number from 0.5"),
+    ("gates.beats_least_squares", ["gd", "knnn"], "not 'knnn' (did you mean 'knn'?)"),
+    ("random_search.trials", 10**8, "random_search.trials = 100000000 is too large: at most 10000000"),
+    ("random_search.high", 2**63, "random_search.high = 9223372036854775808 is not allowed"),
     ("random_search.trials", 0, "random_search.trials = 0 is not allowed"),
     ("gates.max_mse_ratio", {"nett": 1.0}, "did you mean 'net'?"),
     ("gates.max_mse_ratio", {"net": "x"}, "gates.max_mse_ratio = {'net': 'x'} is not allowed"),
@@ -75,12 +91,28 @@ def test_missing_key_and_broken_yaml(project, capsys):
     assert "params.yaml: not valid YAML at line" in only_error_line(capsys)
 
 
+@pytest.mark.parametrize("key, value", [("net.batch_size", "auto"), ("net.batch_size", 0), ("net.batch_size", 512),
+                                        ("net.gradients", "autodiff"), ("net.optimizer", "lbfgs"),
+                                        ("data.features", ["RM", "LSTAT"]), ("gates.beats_least_squares", ["net"]),
+                                        ("seed", 2**32 - 1), ("random_search.low", -10**9)])
+def test_new_values_that_are_allowed(project, key, value):
+    project.set(key, value)
+    params = read_params(project.path("params.yaml"))
+    section, leaf = key.split(".") if "." in key else (None, key)
+    assert (params[section][leaf] if section else params[leaf]) == value
+
+
+def test_the_old_single_feature_key_says_what_replaced_it(project, capsys):
+    project.params["data"]["feature"] = "RM"
+    project.save_params()
+    assert run_load(project) == 1
+    assert "data.feature = 'RM': data.feature is now data.features (a list)" in only_error_line(capsys)
+
+
 def test_yaml_11_exponent_strings_are_read_as_the_number_meant():
     # PyYAML reads `lr: 1e-3` as the string "1e-3"; `dvc exp run -S lr=1e-3` can write exactly that.
     params = read_params("params.yaml")
-    raw = {"seed": 1, "lr": "1e-3", "data": params["data"], "knn": params["knn"],
-           "random_search": params["random_search"], "gd": params["gd"], "net": params["net"],
-           "gates": params["gates"]}
+    raw = {**params, "seed": 1, "lr": "1e-3"}
     assert validate_params(raw)["lr"] == 0.001
     with pytest.raises(StageError, match="is not allowed"):
         validate_params({**raw, "lr": "1e-3x"})

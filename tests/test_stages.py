@@ -6,53 +6,79 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, only_error_line, run_load
+from tests.conftest import ROOT, only_error_line
 
 
-def stage_args(project, name):
-    p = project.path
-    args = {
-        "knn": ["--train", p("train.csv"), "--test", p("test.csv"), "--model", p("models/knn.json"),
-                "--metrics", p("metrics/knn.json")],
-        "random_search": ["--train", p("train.csv"), "--model", p("models/random_search.json"),
-                          "--metrics", p("metrics/random_search.json"), "--plot", p("plots/search.csv")],
-        "gd": ["--train", p("train.csv"), "--model", p("models/gd.json"), "--metrics", p("metrics/gd.json"),
-               "--plot", p("plots/gd.csv")],
-        "net": ["--train", p("train.csv"), "--model", p("models/net.json"), "--metrics", p("metrics/net.json"),
-                "--plot", p("plots/net.csv"), "--figures", p("plots/net")],
-        "eda": ["--train", p("train.csv"), "--out-dir", p("plots/eda"), "--metrics", p("metrics/eda.json")],
-        "evaluate": ["--train", p("train.csv"), "--test", p("test.csv"), "--models", p("models"),
-                     "--least-squares", p("models/least_squares.json"), "--metrics", p("metrics/evaluate.json"),
-                     "--predictions", p("plots/predictions.csv"), "--figure", p("plots/curves.png")],
-    }[name]
-    return ["--params", p("params.yaml"), *args]
+def dvc_stage_argv(name):
+    """The arguments dvc.yaml passes to stage ``name``'s script: (module, argv), paths relative to the repo."""
+    import shlex
+
+    import yaml
+
+    cmd = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"][name]["cmd"]
+    words = shlex.split(cmd)
+    assert words[:2] == ["python", "-m"]
+    return words[2], words[3:]
 
 
 def run_stage(project, name):
+    """Run a stage as `dvc repro` would, in the scratch project (the working directory)."""
     import importlib
 
-    return importlib.import_module(f"stages.{name}").main(stage_args(project, name))
+    module, argv = dvc_stage_argv(name)
+    if "--params" not in argv:
+        argv = ["--params", "params.yaml", *argv]
+    return importlib.import_module(module).main(argv)
 
 
-def test_every_stage_runs_and_evaluate_scores_all_six_models(project):
-    assert run_load(project) == 0
-    for name in ("eda", "knn", "random_search", "gd", "net", "evaluate"):
+PIPELINE_ORDER = ("check_params", "load", "eda", "baseline", "least_squares", "knn", "random_search", "gd", "net",
+                  "cv", "evaluate")
+
+
+def test_every_stage_runs_and_evaluate_scores_every_registered_model(project):
+    from fromzero.registry import MODEL_NAMES
+
+    for name in PIPELINE_ORDER:
         assert run_stage(project, name) == 0, name
     scores = json.loads((project.root / "metrics/evaluate.json").read_text())
-    assert set(scores) == {"baseline", "least_squares", "knn", "random_search", "gd", "net"}
-    assert all(set(model) == {"mse", "rmse", "mae", "r2"} for model in scores.values())
+    assert set(scores) == set(MODEL_NAMES)
+    for name, model in scores.items():
+        assert {"mse", "rmse", "mae", "r2", "mse_low", "mse_high"} <= set(model)
+        assert model["mse_low"] <= model["mse"] <= model["mse_high"], name  # an interval holds its estimate
+        if name != "least_squares":
+            assert model["vs_ls_low"] <= model["vs_ls"] <= model["vs_ls_high"], name
     assert scores["net"]["rmse"] < scores["least_squares"]["rmse"] < scores["baseline"]["rmse"]
     assert scores["gd"]["mse"] == pytest.approx(scores["least_squares"]["mse"], rel=1e-4)
-    for picture in ("plots/curves.png", "plots/net/pieces.png", "plots/net/sigmoid.png", "plots/eda/heatmap.png"):
+    cv = json.loads((project.root / "metrics/cv.json").read_text())
+    assert set(cv) == set(MODEL_NAMES)
+    assert all(fold["mse_min"] <= fold["mse_mean"] <= fold["mse_max"] for fold in cv.values())
+    for picture in ("plots/net/pieces.png", "plots/net/sigmoid.png", "plots/eda/heatmap.png"):
         assert (project.root / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    response = (project.root / "plots/evaluate/response.csv").read_text().splitlines()
+    assert response[0] == "feature,value," + ",".join(MODEL_NAMES)
     knn = json.loads((project.root / "metrics/knn.json").read_text())["knn"]
     assert 0.5 < knn["lookup_miss"] <= 1.0  # most test rooms-values were never seen exactly
-    eda = json.loads((project.root / "metrics/eda.json").read_text())["eda"]
-    assert eda["rank"] == 2 and eda["corr"] > 0.6  # RM: strongest positive, second to LSTAT overall
+
+
+def test_several_features_run_through_every_stage(project):
+    project.set("data.features", ["RM", "LSTAT"])
+    for name in PIPELINE_ORDER:
+        assert run_stage(project, name) == 0, name
+    scores = json.loads((project.root / "metrics/evaluate.json").read_text())
+    # More information beats a fancier model: the plane on two columns beats the line on one.
+    assert scores["least_squares"]["mse"] < 0.8 * 46.145
+    assert scores["gd"]["mse"] == pytest.approx(scores["least_squares"]["mse"], rel=1e-2)
+    model = json.loads((project.root / "models/net.json").read_text())
+    assert model["model"] == "net" and model["params"]["n_features_in"] == 2
+
+
+def prepared(project):
+    for name in ("check_params", "load"):
+        assert run_stage(project, name) == 0
 
 
 def test_gd_divergence_names_lr_and_the_step_and_keeps_old_outputs(project, capsys):
-    assert run_load(project) == 0
+    prepared(project)
     assert run_stage(project, "gd") == 0
     before = (project.root / "metrics/gd.json").read_bytes()
     project.set("lr", 10.0)
@@ -64,7 +90,7 @@ def test_gd_divergence_names_lr_and_the_step_and_keeps_old_outputs(project, caps
 
 
 def test_net_divergence_names_its_rate(project, capsys):
-    assert run_load(project) == 0
+    prepared(project)
     project.set("net.learning_rate", 50.0)
     assert run_stage(project, "net") == 1
     line = only_error_line(capsys)
@@ -73,7 +99,7 @@ def test_net_divergence_names_its_rate(project, capsys):
 
 
 def test_knn_with_more_neighbours_than_training_rows(project, capsys):
-    assert run_load(project) == 0
+    prepared(project)
     project.set("knn.k", 405)
     assert run_stage(project, "knn") == 1
     assert "knn.k = 405 is more than the 404 training rows" in only_error_line(capsys)
@@ -81,7 +107,7 @@ def test_knn_with_more_neighbours_than_training_rows(project, capsys):
 
 def test_a_missing_split_tells_which_stage_to_run(project, capsys):
     assert run_stage(project, "gd") == 1
-    assert "train.csv: not found; run `dvc repro load` first" in only_error_line(capsys)
+    assert "data/prepared/train.csv: not found; run `dvc repro load` first" in only_error_line(capsys)
 
 
 def test_from_the_command_line_an_error_is_one_line_and_exit_status_1(project):
@@ -112,3 +138,22 @@ def test_a_bug_still_shows_its_traceback(project, monkeypatch, capsys):
     monkeypatch.setattr(params, "read_params", broken)
     with pytest.raises(KeyError):
         check_params.main(["--out", project.path("params.ok")])
+
+
+def test_progress_is_silent_off_a_terminal_and_a_delayed_bar_on_one(monkeypatch):
+    import io
+
+    from stages.progress import progress
+
+    steps = range(5)
+    assert progress("gd")(steps) is steps  # a pipe, a CI log, the tests: untouched, nothing printed
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    bar = progress("gd")(steps)
+    assert list(bar) == list(steps)
+    assert terminal.getvalue() == ""  # a loop shorter than the delay shows no bar at all

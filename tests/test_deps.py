@@ -1,0 +1,113 @@
+"""dvc.yaml's code deps tell the truth: each stage lists exactly the first-party modules its command imports.
+
+DVC reruns a stage only when one of its declared deps changes, so a module a
+stage imports but does not declare can leave its outputs stale with `dvc status`
+silent. The imports are read from the source (ast), transitively, including
+imports inside functions: a lazy import still runs.
+"""
+
+import ast
+import shlex
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+FIRST_PARTY = ("fromzero", "stages", "tools")
+
+
+def module_file(module):
+    """The repository file of a first-party module name, or None for a third-party one."""
+    if module.split(".")[0] not in FIRST_PARTY:
+        return None
+    path = ROOT.joinpath(*module.split("."))
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    raise AssertionError(f"import of {module!r}: no such first-party module")
+
+
+def imported_modules(path):
+    """First-party modules that the file at ``path`` imports (anywhere in it), by dotted name."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+            for alias in node.names:  # `from fromzero import linear` imports a module too
+                yield f"{node.module}.{alias.name}"
+
+
+def closure(module):
+    """Every first-party file that running ``python -m module`` loads, as repo-relative posix paths."""
+    seen, todo = set(), [module]
+    while todo:
+        name = todo.pop()
+        parts = name.split(".")
+        # Importing a.b.c runs a/__init__.py and a/b/__init__.py first.
+        for depth in range(1, len(parts) + 1):
+            try:
+                path = module_file(".".join(parts[:depth]))
+            except AssertionError:
+                if depth == len(parts) and name != module:
+                    continue  # `from pkg import function`: not a module
+                raise
+            if path is None or path in seen:
+                continue
+            seen.add(path)
+            todo.extend(imported_modules(path))
+    return {path.relative_to(ROOT).as_posix() for path in seen}
+
+
+def stages():
+    with open(ROOT / "dvc.yaml", encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["stages"]
+
+
+def command_module(cmd):
+    words = shlex.split(cmd)
+    assert words[:2] == ["python", "-m"], f"stage command should be `python -m stages.<name> ...`: {cmd}"
+    return words[2]
+
+
+def registry_model_files():
+    """The modules of the registry's models, which ``model_from_dict`` imports by name."""
+    from fromzero.registry import MODELS
+
+    return {module_file(spec.class_path.partition(":")[0]).relative_to(ROOT).as_posix() for spec in MODELS.values()}
+
+
+def code_deps(module):
+    """What running ``python -m module`` loads: its import closure, plus every registry model's module
+    (and what those import) when it rebuilds models by name."""
+    files = closure(module)
+    if any("model_from_dict" in (ROOT / path).read_text(encoding="utf-8") for path in files
+           if path != "fromzero/registry.py"):
+        for path in registry_model_files():
+            files |= closure(path[:-3].replace("/", "."))
+    return files
+
+
+@pytest.mark.parametrize("name", sorted(stages()))
+def test_every_stage_declares_exactly_the_code_it_imports(name):
+    stage = stages()[name]
+    imported = code_deps(command_module(stage["cmd"]))
+    declared = {dep for dep in stage.get("deps", []) if isinstance(dep, str) and dep.endswith(".py")}
+    assert not imported - declared, f"{name}: imported but not in deps: {sorted(imported - declared)}"
+    assert not declared - imported, f"{name}: in deps but never imported: {sorted(declared - imported)}"
+
+
+def test_the_import_reader_sees_lazy_imports_and_package_inits(tmp_path):
+    # The checker itself must catch what it is there to catch: an import inside a function.
+    source = "def f():\n    import fromzero.linear\n    from fromzero.errors import DivergenceError\n"
+    path = tmp_path / "lazy.py"
+    path.write_text(source)
+    assert {"fromzero.linear", "fromzero.errors", "fromzero.errors.DivergenceError"} <= set(imported_modules(path))
+    assert "fromzero/__init__.py" in closure("fromzero.errors")
+
+
+def test_a_stage_that_rebuilds_models_by_name_depends_on_every_registered_model():
+    assert registry_model_files() <= code_deps("stages.evaluate")
+    assert "fromzero/sigmoid_net.py" not in code_deps("stages.gd")  # gd runs no net

@@ -1,0 +1,115 @@
+"""Same inputs, same bytes out, on any machine: the promise that makes DVC's cache shareable.
+
+A different CPU's BLAS kernel, a different thread count or a different row
+order changes the last bits of sums; the files a stage writes must not notice.
+These tests perturb what a different machine perturbs (row order, one ulp of
+input, BLAS threads) without touching the machine's BLAS kernel settings.
+"""
+
+import os
+import stat
+
+import numpy as np
+import pytest
+
+from tests.conftest import dvc, output_bytes
+
+MODEL_STAGES = ("reference", "knn", "random_search", "gd", "net")
+
+
+def split_lines(path):
+    lines = path.read_bytes().splitlines()
+    return lines[0], lines[1:]
+
+
+def write_split(path, header, rows):
+    path.write_bytes(b"\n".join([header, *rows]) + b"\n")
+
+
+def nudge_one_ulp(row):
+    """Each value of a CSV row moved up by one unit in the last place of its float64."""
+    values = np.array(row.decode().split(","), dtype=np.float64)
+    return ",".join(repr(float(v)) for v in np.nextafter(values, np.inf)).encode()
+
+
+def fit_every_model(project, train, out):
+    """Run every model stage on ``train``; return {model file name: bytes}."""
+    from stages import gd, knn, net, random_search, reference
+
+    params = project.path("params.yaml")
+    out.mkdir()
+    assert reference.main(["--params", params, "--name", "least_squares", "--train", str(train),
+                           "--model", str(out / "least_squares.json")]) == 0
+    assert knn.main(["--params", params, "--train", str(train), "--test", str(train),
+                     "--model", str(out / "knn.json"), "--metrics", str(out / "knn_metrics.json")]) == 0
+    for module, name in ((random_search, "random_search"), (gd, "gd")):
+        assert module.main(["--params", params, "--train", str(train), "--model", str(out / f"{name}.json"),
+                            "--metrics", str(out / f"{name}_metrics.json"),
+                            "--plot", str(out / f"{name}.csv")]) == 0
+    assert net.main(["--params", params, "--train", str(train), "--model", str(out / "net.json"),
+                     "--metrics", str(out / "net_metrics.json"), "--plot", str(out / "net.csv"),
+                     "--figures", str(out)]) == 0
+    return {path.name: path.read_bytes() for path in sorted(out.iterdir()) if path.suffix in (".json", ".csv")}
+
+
+@pytest.fixture
+def prepared(project):
+    from tests.conftest import run_load
+
+    assert run_load(project) == 0
+    return project
+
+
+def test_row_order_and_one_ulp_do_not_change_a_single_written_byte(prepared, tmp_path):
+    header, rows = split_lines(tmp_path / "train.csv")
+    reference = fit_every_model(prepared, tmp_path / "train.csv", tmp_path / "as_is")
+
+    shuffled = tmp_path / "shuffled.csv"
+    order = np.random.default_rng(3).permutation(len(rows))
+    write_split(shuffled, header, [rows[i] for i in order])
+    permuted = fit_every_model(prepared, shuffled, tmp_path / "permuted")
+
+    nudged = tmp_path / "nudged.csv"
+    write_split(nudged, header, [nudge_one_ulp(row) for row in rows])
+    ulp = fit_every_model(prepared, nudged, tmp_path / "ulp")
+
+    # KNN's file holds the training rows themselves, in their order, so it moves with them;
+    # random search's and the losses' per-step plot data are order-free sums at 6-8 digits.
+    for name in reference:
+        if name == "knn.json":
+            continue
+        assert permuted[name] == reference[name], f"{name} changed when the rows were reordered"
+        assert ulp[name] == reference[name], f"{name} changed when every input moved by one ulp"
+
+
+def test_written_files_have_ordinary_permissions(project, tmp_path):
+    from stages.files import write_json
+    from tests.conftest import run_load
+
+    old = os.umask(0o022)
+    try:
+        write_json(tmp_path / "m.json", {"a": 1.0})
+        assert run_load(project) == 0
+        os.umask(0o077)  # a private umask is respected too
+        write_json(tmp_path / "private.json", {"a": 1.0})
+    finally:
+        os.umask(old)
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in tmp_path.iterdir()}
+    assert modes["m.json"] == modes["train.csv"] == modes["test.csv"] == 0o644
+    assert modes["private.json"] == 0o600
+
+
+@pytest.mark.pipeline
+def test_a_fresh_clone_reproduces_the_committed_results_byte_for_byte(baseline_repo):
+    # The committed dvc.lock, metrics and plot data, regenerated from scratch: git sees no change.
+    assert baseline_repo.changed_by_repro == ""
+
+
+@pytest.mark.pipeline
+def test_one_or_two_blas_threads_give_the_same_lock_and_outputs(pipeline_repo, monkeypatch):
+    committed = output_bytes(pipeline_repo)
+    for threads in ("1", "2"):
+        for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            monkeypatch.setenv(variable, threads)
+        dvc("repro", "-f", cwd=pipeline_repo)
+        assert output_bytes(pipeline_repo) == committed, f"outputs differ with {threads} BLAS thread(s)"
