@@ -71,7 +71,7 @@ WORK_BYTES = 1 << 30  # 1 GiB
 WORK_SECONDS = 600.0  # 10 minutes
 
 
-def check_work(key, value, rows, bytes_per_unit, seconds_per_unit=0.0, *, source="params.yaml"):
+def check_work(key, value, rows, bytes_per_unit, seconds_per_unit=0.0, *, source="params.yaml", what=None):
     """Refuse ``key = value`` when value × rows units of work exceed WORK_BYTES or WORK_SECONDS.
 
     ``rows`` is what one unit of ``value`` is multiplied by on this data (rows, or rows × features);
@@ -98,7 +98,8 @@ def check_work(key, value, rows, bytes_per_unit, seconds_per_unit=0.0, *, source
         needs.append(f"{_amount(need_bytes / 2**30)} GiB of memory (the limit is {WORK_BYTES / 2**30:g} GiB)")
     if need_seconds > WORK_SECONDS:
         needs.append(f"{_amount(need_seconds / 60)} minutes (the limit is {WORK_SECONDS / 60:g})")
-    raise StageError(f"{source}: {key} = {value} is too large for {rows} rows: it would need about "
+    what = what or f"{rows} rows"  # e.g. "4096 rows × 3 features" when a unit is a row·feature
+    raise StageError(f"{source}: {key} = {value} is too large for {what}: it would need about "
                      f"{' and '.join(needs)}; at most {most} on this data")
 
 

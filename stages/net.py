@@ -88,7 +88,9 @@ def main(argv=None):
     X, y = read_xy(args.train, params)
     model = make_model(params, len(X))
     # A step holds a few (batch, hidden) arrays and costs about 20 ns per row·unit·feature (measured).
-    check_work("net.hidden", net["hidden"], (model.batch_size or len(X)) * X.shape[1], 40, 20e-9 * net["steps"])
+    batch = model.batch_size or len(X)
+    check_work("net.hidden", net["hidden"], batch * X.shape[1], 40, 20e-9 * net["steps"],
+               what=f"{batch} rows a step × {X.shape[1]} features")
     try:
         model.fit(X, y, progress=progress("net"))
     except DivergenceError as error:

@@ -23,7 +23,8 @@ def main(argv=None):
     args, params = stage_arguments(argv, __doc__, "train", "model", "metrics", "plot")
     X, y = read_xy(args.train, params)
     # Each trial is one pass over the rows: about 2 ns per row·coefficient (measured).
-    check_work("random_search.trials", params["random_search"]["trials"], X.shape[0] * (X.shape[1] + 1), 0, 2e-9)
+    check_work("random_search.trials", params["random_search"]["trials"], X.shape[0] * (X.shape[1] + 1), 0, 2e-9,
+               what=f"{X.shape[0]} rows × {X.shape[1] + 1} coefficients")
     model = make_model(params).fit(X, y, progress=progress("random_search"))
 
     write_columns(args.plot, {"trial": np.arange(1, len(model.loss_history_) + 1),
