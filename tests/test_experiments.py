@@ -27,10 +27,32 @@ def report(repo, *args):
     return run([sys.executable, "-m", "tools.report", *args], cwd=repo, check=False)
 
 
+@pytest.fixture(scope="module")
+def lr_report(lr_experiment):
+    """The report of the lr experiment against main, with --check: (repo, the finished process, report text)."""
+    repo, _, _ = lr_experiment
+    result = report(repo, "--base", "main", "--out", "report/report.md", "--check")
+    return repo, result, (repo / "report/report.md").read_text()
+
+
+def leaderboard_row(text, model):
+    """The leaderboard's markdown row of ``model``, as its cells."""
+    (line,) = [line for line in text.splitlines() if line.startswith("| ") and f"| **{model}** |" in line]
+    return [cell.strip() for cell in line.strip("|").split("|")]
+
+
+def column(text, header):
+    """The index of a leaderboard column by its header's start."""
+    (line,) = [line for line in text.splitlines() if line.startswith("| # | model |")]
+    headers = [cell.strip() for cell in line.strip("|").split("|")]
+    return next(i for i, name in enumerate(headers) if name.startswith(header))
+
+
 def test_lr_experiment_reruns_only_the_stages_that_read_lr(lr_experiment):
     _, _, output = lr_experiment
     # check_params reads the whole params file, so it reruns on any change; its output never changes.
-    assert stages_run(output) == {"check_params", "gd", "evaluate"}
+    # cv cross-validates every model, gd included, so it reads lr too.
+    assert stages_run(output) == {"check_params", "gd", "cv", "evaluate"}
 
 
 def test_metrics_diff_changes_under_gd_and_evaluate_only(lr_experiment):
@@ -40,36 +62,57 @@ def test_metrics_diff_changes_under_gd_and_evaluate_only(lr_experiment):
                if entry.get("old") != entry.get("new")}
     assert ("metrics/gd.json", "gd.train_mse") in changed
     assert ("metrics/evaluate.json", "gd.rmse") in changed
-    assert {path for path, _ in changed} == {"metrics/gd.json", "metrics/evaluate.json"}
+    assert ("metrics/cv.json", "gd.mse_mean") in changed
+    assert {path for path, _ in changed} == {"metrics/gd.json", "metrics/evaluate.json", "metrics/cv.json"}
     assert all(key.startswith("gd.") for _, key in changed)  # no other model moved
 
 
-def test_report_shows_the_lr_change_the_gd_change_and_real_images(lr_experiment):
-    repo, _, _ = lr_experiment
-    result = report(repo, "--base", "main", "--out", "report/report.md", "--check")
+def test_report_shows_the_lr_change_the_gd_change_and_real_images(lr_report):
+    repo, result, text = lr_report
     assert result.returncode == 0, result.stderr  # lr=0.001 keeps gd within 1% of least squares
-    text = (repo / "report/report.md").read_text()
     assert "| params.yaml | `lr` | 0.01 | 0.001 |" in text
     assert "| metrics/gd.json | `gd.train_mse` |" in text
     assert "## Leaderboard (test split)" in text and "| 1 | **net** |" in text
     assert "✅ PASS: gd test MSE is" in text
     images = [line.split("(")[1].rstrip(")") for line in text.splitlines() if line.startswith("![")]
-    assert "plot_gradient_descent_loss.png" in images
+    assert "plot_training_loss__log_scale.png" in images
+    assert {"leaderboard.png", "residuals.png"} <= set(images)
+    assert "| test row | actual | predicted | error |" in text  # the worst predictions, by test row
     for image in images:
         assert (repo / "report" / image).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_calls_a_tiny_move_within_noise_and_shows_the_intervals(lr_report):
+    """lr=0.001 moves gd's test predictions (by up to ~0.7), but not beyond the noise of the split."""
+    repo, result, text = lr_report
+    assert result.returncode == 0, result.stderr
+    gd, net = leaderboard_row(text, "gd"), leaderboard_row(text, "net")
+    assert gd[column(text, "real change?")].startswith("within noise (ΔMSE +")
+    assert net[column(text, "real change?")] == "–"  # the net did not move: no verdict
+    # Test MSE with its bootstrap interval, as in metrics/evaluate.json; CV mean ± std from metrics/cv.json.
+    scores = json.loads((repo / "metrics/evaluate.json").read_text())["net"]
+    mse, interval = net[column(text, "test MSE [95 %]")].split(" ", 1)
+    assert float(mse) == pytest.approx(scores["mse"], rel=1e-2)
+    low, high = (float(value) for value in interval.strip("[]").split(", "))
+    assert low == pytest.approx(scores["mse_low"], rel=1e-2) and high == pytest.approx(scores["mse_high"], rel=1e-2)
+    assert low <= float(mse) <= high
+    cv = json.loads((repo / "metrics/cv.json").read_text())["net"]
+    mean, std = (float(value) for value in net[column(text, "CV MSE (5 folds)")].split(" ± "))
+    assert mean == pytest.approx(cv["mse_mean"], rel=1e-2) and std == pytest.approx(cv["mse_std"], rel=0.05)
+    assert net[column(text, "vs least squares")].startswith("-")  # the net's MSE is below the line's
 
 
 def test_plots_diff_renders_both_loss_curves_and_an_offline_page(lr_experiment):
     repo, name, _ = lr_experiment
     rendered = json.loads(dvc("plots", "diff", "main", name, "--json", cwd=repo).stdout)["data"]
-    loss = rendered["Gradient descent loss"][0]
+    loss = rendered["Training loss (log scale)"][0]
     assert set(loss["revisions"]) == {"main", name}
     revs_in_data = {point["rev"] for point in loss["content"]["data"]["values"]}
     assert revs_in_data == {"main", name}
-    assert "Net loss" in rendered and "plots/net/pieces.png" in rendered
+    assert "Predicted vs actual (test split)" in rendered and "plots/net/pieces.png" in rendered
     result = run([sys.executable, "-m", "tools.plots_html", "main", name], cwd=repo)
     page = (repo / "dvc_plots/index.html").read_text()
-    assert "Gradient descent loss" in page and "vegaEmbed(" in page
+    assert "Training loss (log scale)" in page and "vegaEmbed(" in page
     assert "cdn.jsdelivr" not in page and "<script src=" not in page, result.stdout
 
 
@@ -81,7 +124,48 @@ def test_gate_flag_fails_when_params_break_a_threshold(pipeline_repo):
     assert "gate failed: gd test MSE is" in result.stderr
     assert "gate failed: gd test RMSE rose" in result.stderr
     assert report(pipeline_repo).returncode == 0  # without --check the report is still written
-    assert "❌ FAIL" in (pipeline_repo / "report/report.md").read_text()
+    text = (pipeline_repo / "report/report.md").read_text()
+    assert "❌ FAIL" in text
+    # Ten steps leave gd far from the line: a move far beyond the noise of the split.
+    assert leaderboard_row(text, "gd")[column(text, "real change?")].startswith("yes, worse (ΔMSE +")
+    assert leaderboard_row(text, "knn")[column(text, "real change?")] == "–"
+
+
+def test_beats_least_squares_gate(pipeline_repo):
+    """A listed model must beat least squares with the configured confidence (its paired interval below 0)."""
+    # Changing a gate reruns check_params only (it reads the whole params file); the report reads the gate.
+    dvc("exp", "run", "-S", "gates.beats_least_squares=[random_search]", cwd=pipeline_repo)
+    result = report(pipeline_repo, "--check")
+    assert result.returncode == 1, result.stderr
+    assert "gate failed: random_search beats least squares with 95 % confidence" in result.stderr
+    text = (pipeline_repo / "report/report.md").read_text()
+    assert "❌ FAIL: random_search beats least squares with 95 % confidence" in text
+    assert "(must lie below 0)" in text
+
+    dvc("exp", "run", "-S", "gates.beats_least_squares=[]", cwd=pipeline_repo)
+    result = report(pipeline_repo, "--check")
+    assert result.returncode == 0, result.stderr
+    text = (pipeline_repo / "report/report.md").read_text()
+    assert "**Gates: all passed**" in text and "beats least squares" not in text
+
+
+def test_a_move_on_other_test_rows_is_not_paired():
+    """When the base scored other test rows (data or split changed), no move is called real or noise."""
+    import pandas as pd
+
+    from tools.report import paired_moves
+
+    settings = {"resamples": 200, "seed": 0, "confidence": 0.95}
+    now = pd.DataFrame({"row": [0, 1, 2, 3], "actual": [1.0, 2.0, 3.0, 4.0],
+                        "least_squares": [1.5, 2.0, 2.5, 4.5], "knn": [9.0, 9.0, 9.0, 9.0]})
+    scores = {"least_squares": {"mse": 0.1875}, "knn": {"mse": 41.5}}
+    before = {"least_squares": {"mse": 0.2}, "knn": {"mse": 41.5}}
+    base = now.assign(actual=[1.0, 2.0, 3.0, 5.0])
+    assert paired_moves(base, now, scores, before, settings) == {
+        "least_squares": {"verdict": "not paired", "difference": None, "low": None, "high": None}}
+    same_rows = now.assign(least_squares=[1.0, 2.0, 3.0, 4.0])  # the base was exact, now it errs on three rows
+    (move,) = paired_moves(same_rows, now, scores, before, settings).values()
+    assert move["verdict"] == "yes, worse" and move["difference"] == pytest.approx(0.1875)
 
 
 def experiments(repo):
