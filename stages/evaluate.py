@@ -2,14 +2,16 @@
 
     python -m stages.evaluate --train data/prepared/train.csv --test data/prepared/test.csv \
         --model baseline=models/baseline.json ... --model net=models/net.json \
-        --metrics metrics/evaluate.json --predictions plots/evaluate/predictions.csv \
-        --response plots/evaluate/response.csv
+        --cv baseline=models/baseline.cv.json ... --cv net=models/net.cv.json \
+        --metrics metrics/evaluate.json --cv-metrics metrics/cv.json \
+        --predictions plots/evaluate/predictions.csv --response plots/evaluate/response.csv
 
 Each model is rebuilt from its file and predicts with its own ``predict``.
 Every score carries a bootstrap interval over the test rows, and every model's
 MSE is compared with least squares' on the same rows (a paired bootstrap), so a
-difference can be told from the luck of the split. numpy only: this stage reruns
-on every experiment.
+difference can be told from the luck of the split; each model's cross-validation
+on the training split, written by its own stage, is gathered into metrics/cv.json.
+numpy only: this stage reruns on every experiment.
 """
 
 import numpy as np
@@ -23,11 +25,11 @@ MAX_PREDICTION_ROWS = 5000  # plot data, not an archive: a seeded sample of a bi
 RESPONSE_POINTS = 100
 
 
-def model_paths(pairs):
+def model_paths(pairs, option="--model"):
     """``name=path`` arguments -> {name: path}, every registry model exactly once."""
     paths = dict(pair.split("=", 1) for pair in pairs)
     if sorted(paths) != sorted(MODEL_NAMES) or len(paths) != len(pairs):
-        raise StageError(f"dvc.yaml: evaluate needs one --model name=path for each of {', '.join(MODEL_NAMES)}; "
+        raise StageError(f"dvc.yaml: evaluate needs one {option} name=path for each of {', '.join(MODEL_NAMES)}; "
                          f"got {', '.join(pairs)}")
     return {name: paths[name] for name in MODEL_NAMES}
 
@@ -81,8 +83,8 @@ def response_curves(X_train, models, features):
 
 @stage_main
 def main(argv=None):
-    args, params = stage_arguments(argv, __doc__, "train", "test", "metrics", "predictions", "response",
-                                   repeated=("model",))
+    args, params = stage_arguments(argv, __doc__, "train", "test", "metrics", "cv-metrics", "predictions",
+                                   "response", repeated=("model", "cv"))
     features = params["data"]["features"]
     X_train, _ = read_xy(args.train, params)
     X_test, y_test = read_xy(args.test, params)
@@ -97,6 +99,7 @@ def main(argv=None):
                                      **{name: y_hat[rows] for name, y_hat in predictions.items()}})
     write_columns(args.response, response_curves(X_train, models, features))
     write_json(args.metrics, metrics)
+    write_json(args.cv_metrics, {name: read_json(path) for name, path in model_paths(args.cv, "--cv").items()})
 
 
 if __name__ == "__main__":

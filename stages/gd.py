@@ -1,12 +1,13 @@
 """Stage `gd`: gradient descent on the line (a plane for d > 1), with the tutorial's hand-derived partials.
 
-    python -m stages.gd --train data/prepared/train.csv --model models/gd.json \
+    python -m stages.gd --train data/prepared/train.csv --model models/gd.json --cv models/gd.cv.json \
         --metrics metrics/gd.json --plot plots/gd/loss.csv
 """
 
 from fromzero.errors import DivergenceError
 from fromzero.gradient_descent import GradientDescentLinear
 from stages.cli import StageError, divergence_message, stage_arguments, stage_main
+from stages.crossval import write_cross_validation
 from stages.files import loss_curve, read_xy, write_columns, write_json, write_model
 from stages.progress import progress
 
@@ -19,7 +20,7 @@ def make_model(params):
 
 @stage_main
 def main(argv=None):
-    args, params = stage_arguments(argv, __doc__, "train", "model", "metrics", "plot")
+    args, params = stage_arguments(argv, __doc__, "train", "model", "cv", "metrics", "plot")
     X, y = read_xy(args.train, params)
     model = make_model(params)
     try:
@@ -28,6 +29,7 @@ def main(argv=None):
         raise StageError(divergence_message(error, "lr", params["lr"])) from None
 
     write_columns(args.plot, loss_curve(model.loss_history_), digits=8)
+    write_cross_validation(args.cv, "gd", lambda: make_model(params), X, y, params)
     write_model(args.model, "gd", model)
     write_json(args.metrics, {"gd": {"train_mse": model.loss_history_[-1], "steps_run": model.n_steps_,
                                      "converged": model.converged_}})

@@ -1,7 +1,7 @@
 """Stage `knn`: memorising the data, the tutorial's lookup table and its k-nearest fix.
 
     python -m stages.knn --train data/prepared/train.csv --test data/prepared/test.csv \
-        --model models/knn.json --metrics metrics/knn.json
+        --model models/knn.json --cv models/knn.cv.json --metrics metrics/knn.json
 
 A KNN's model is its training set (standardised), so ``models/knn.json`` holds
 the rows. The metrics say what the tutorial's exact lookup table, keyed on the
@@ -10,6 +10,7 @@ whole input row, would do with this split.
 
 from fromzero.neighbors import KNearestNeighbors, lookup_table_report
 from stages.cli import StageError, stage_arguments, stage_main
+from stages.crossval import write_cross_validation
 from stages.files import read_xy, write_json, write_model
 
 
@@ -19,15 +20,20 @@ def make_model(params):
 
 @stage_main
 def main(argv=None):
-    args, params = stage_arguments(argv, __doc__, "train", "test", "model", "metrics")
+    args, params = stage_arguments(argv, __doc__, "train", "test", "model", "cv", "metrics")
     k = params["knn"]["k"]
     X_train, y_train = read_xy(args.train, params)
     X_test, _ = read_xy(args.test, params)
     if k > len(X_train):
         raise StageError(f"params.yaml: knn.k = {k} is more than the {len(X_train)} training rows "
                          f"in {args.train}; lower knn.k or use more data")
+    fold_rows = len(X_train) - -(-len(X_train) // params["cv"]["folds"])  # the smallest fold's training rows
+    if k > fold_rows:
+        raise StageError(f"params.yaml: knn.k = {k} is more than the {fold_rows} training rows of a "
+                         f"cross-validation fold (cv.folds = {params['cv']['folds']}); lower knn.k or cv.folds")
     dropped_rows, miss_rate = lookup_table_report(X_train, X_test)
 
+    write_cross_validation(args.cv, "knn", lambda: make_model(params), X_train, y_train, params)
     write_model(args.model, "knn", make_model(params).fit(X_train, y_train))
     write_json(args.metrics, {"knn": {
         "lookup_miss": miss_rate,  # share of test rows the exact-match dict cannot answer

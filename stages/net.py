@@ -1,6 +1,6 @@
 """Stage `net`: the tutorial's sum of sigmoids, trained by hand-written backprop (or autodiff).
 
-    python -m stages.net --train data/prepared/train.csv --model models/net.json \
+    python -m stages.net --train data/prepared/train.csv --model models/net.json --cv models/net.cv.json \
         --metrics metrics/net.json --plot plots/net/loss.csv --figures plots/net
 """
 
@@ -9,6 +9,7 @@ import numpy as np
 from fromzero.errors import DivergenceError
 from fromzero.sigmoid_net import SigmoidNet, sigmoid, sigmoid_pieces
 from stages.cli import StageError, check_work, divergence_message, stage_arguments, stage_main
+from stages.crossval import write_cross_validation
 from stages.files import loss_curve, read_xy, save_figure, write_columns, write_json, write_model
 from stages.progress import progress
 
@@ -83,7 +84,7 @@ def draw_pieces(model, X, y, features, target):
 
 @stage_main
 def main(argv=None):
-    args, params = stage_arguments(argv, __doc__, "train", "model", "metrics", "plot", "figures")
+    args, params = stage_arguments(argv, __doc__, "train", "model", "cv", "metrics", "plot", "figures")
     net, data = params["net"], params["data"]
     X, y = read_xy(args.train, params)
     model = make_model(params, len(X))
@@ -97,6 +98,7 @@ def main(argv=None):
         raise StageError(divergence_message(error, "net.learning_rate", net["learning_rate"])) from None
 
     write_columns(args.plot, loss_curve(model.loss_history_), digits=8)
+    write_cross_validation(args.cv, "net", lambda: make_model(params, len(X)), X, y, params)
     write_model(args.model, "net", model)
     write_json(args.metrics, {"net": {"train_mse": model.train_mse_}})
     save_figure(draw_sigmoid(), args.figures / "sigmoid.png")

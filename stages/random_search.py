@@ -1,6 +1,6 @@
 """Stage `random_search`: the tutorial's Monte Carlo guesses at integer coefficients.
 
-    python -m stages.random_search --train data/prepared/train.csv --model models/random_search.json \
+    python -m stages.random_search --train data/prepared/train.csv --model models/random_search.json --cv models/random_search.cv.json \
         --metrics metrics/random_search.json --plot plots/random_search/search.csv
 """
 
@@ -8,6 +8,7 @@ import numpy as np
 
 from fromzero.random_search import RandomSearchLinear
 from stages.cli import check_work, stage_arguments, stage_main
+from stages.crossval import write_cross_validation
 from stages.files import read_xy, write_columns, write_json, write_model
 from stages.progress import progress
 
@@ -20,7 +21,7 @@ def make_model(params):
 
 @stage_main
 def main(argv=None):
-    args, params = stage_arguments(argv, __doc__, "train", "model", "metrics", "plot")
+    args, params = stage_arguments(argv, __doc__, "train", "model", "cv", "metrics", "plot")
     X, y = read_xy(args.train, params)
     # Each trial is one pass over the rows: about 2 ns per row·coefficient (measured).
     check_work("random_search.trials", params["random_search"]["trials"], X.shape[0] * (X.shape[1] + 1), 0, 2e-9,
@@ -29,6 +30,7 @@ def main(argv=None):
 
     write_columns(args.plot, {"trial": np.arange(1, len(model.loss_history_) + 1),
                               "loss": model.loss_history_, "best_loss": model.best_loss_history_})
+    write_cross_validation(args.cv, "random_search", lambda: make_model(params), X, y, params)
     write_model(args.model, "random_search", model)
     write_json(args.metrics, {"random_search": {"train_mse": model.best_loss_, "trial": model.best_trial_ + 1}})
 

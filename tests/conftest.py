@@ -144,7 +144,7 @@ def stages_run(output):
     return set(re.findall(r"Running stage '([^']+)'", output))
 
 
-ALL_STAGES = {"check_params", "load", "eda", "baseline", "least_squares", "knn", "random_search", "gd", "net", "cv",
+ALL_STAGES = {"check_params", "load", "eda", "baseline", "least_squares", "knn", "random_search", "gd", "net",
               "evaluate"}
 
 

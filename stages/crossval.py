@@ -1,0 +1,30 @@
+"""Cross-validation of one model on the training split, written by the stage that fits the model.
+
+One 102-row test split decides every ranking; the spread of a model's MSE over k
+folds of the training split says how much of a difference is the luck of the
+split. Each model's stage cross-validates it with the same settings it fits
+with, so changing `lr` reruns gradient descent's folds and nothing else's;
+`evaluate` gathers every model's folds into metrics/cv.json.
+"""
+
+import numpy as np
+
+from fromzero.cross_validation import cross_validate
+from fromzero.errors import DivergenceError
+from stages.cli import StageError
+from stages.files import write_json
+
+
+def write_cross_validation(path, name, make_model, X, y, params):
+    """Fit ``make_model()`` on k - 1 folds, score it on the k-th, for each fold; write the MSE's summary."""
+    folds, seed = params["cv"]["folds"], params["seed"]
+    if folds > len(X) // 2:
+        raise StageError(f"params.yaml: cv.folds = {folds} needs at least {2 * folds} training rows; "
+                         f"the split has {len(X)}; lower cv.folds")
+    try:
+        mse = cross_validate(make_model, X, y, folds=folds, seed=seed)
+    except DivergenceError as error:
+        raise StageError(f"cv.folds = {folds}: {name} diverged on a fold of the training split ({error}); "
+                         "its learning rate is too close to the edge for a smaller training set") from None
+    write_json(path, {"mse_mean": float(np.mean(mse)), "mse_std": float(np.std(mse, ddof=1)),
+                      "mse_min": float(np.min(mse)), "mse_max": float(np.max(mse))})
