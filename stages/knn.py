@@ -10,7 +10,7 @@ whole input row, would do with this split.
 
 from fromzero.neighbors import KNearestNeighbors, lookup_table_report
 from stages.cli import StageError, stage_arguments, stage_main
-from stages.crossval import write_cross_validation
+from stages import crossval
 from stages.files import read_xy, write_json, write_model
 
 
@@ -27,13 +27,14 @@ def main(argv=None):
     if k > len(X_train):
         raise StageError(f"params.yaml: knn.k = {k} is more than the {len(X_train)} training rows "
                          f"in {args.train}; lower knn.k or use more data")
-    fold_rows = len(X_train) - -(-len(X_train) // params["cv"]["folds"])  # the smallest fold's training rows
+    cv_rows = min(len(X_train), crossval.MAX_ROWS)
+    fold_rows = cv_rows - -(-cv_rows // params["cv"]["folds"])  # the smallest fold's training rows
     if k > fold_rows:
         raise StageError(f"params.yaml: knn.k = {k} is more than the {fold_rows} training rows of a "
                          f"cross-validation fold (cv.folds = {params['cv']['folds']}); lower knn.k or cv.folds")
     dropped_rows, miss_rate = lookup_table_report(X_train, X_test)
 
-    write_cross_validation(args.cv, "knn", lambda: make_model(params), X_train, y_train, params)
+    crossval.write_cross_validation(args.cv, "knn", lambda: make_model(params), X_train, y_train, params)
     write_model(args.model, "knn", make_model(params).fit(X_train, y_train))
     write_json(args.metrics, {"knn": {
         "lookup_miss": miss_rate,  # share of test rows the exact-match dict cannot answer
