@@ -125,9 +125,9 @@ def targets(results):
                            lbfgs["time_ratio_vs_mlp_lbfgs"] <= 2.0, f"{lbfgs['time_ratio_vs_mlp_lbfgs']}×"))
     if "pipeline" in results:
         commands = results["pipeline"]["commands"]
-        exp = next(name for name in commands if name.startswith("dvc exp run"))
-        checks.append((f"`{exp}` ≤ 1.3× the twin's", commands[exp]["ratio"] <= 1.3,
-                       f"{commands[exp]['ratio']}× ({commands[exp]['project_s']} s vs {commands[exp]['twin_s']} s)"))
+        for exp in (name for name in commands if name.startswith("dvc exp run")):
+            checks.append((f"`{exp}` ≤ 1.3× the twin's", commands[exp]["ratio"] <= 1.3,
+                           f"{commands[exp]['ratio']}× ({commands[exp]['project_s']} s vs {commands[exp]['twin_s']} s)"))
         repro = commands["dvc repro -f"]
         checks.append(("`dvc repro -f` ≤ 2.5× the twin's", repro["ratio"] <= 2.5,
                        f"{repro['ratio']}× ({repro['project_s']} s vs {repro['twin_s']} s)"))
