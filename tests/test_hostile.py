@@ -423,7 +423,8 @@ def readme_table():
                 with contextlib.redirect_stderr(err):
                     run(project, stage)
                 line = err.getvalue().strip().replace(f"{folder}/", "").replace("|", "\\|")
-                rows.append(f"| {kind} | {name} | `{line}` |")
+                code = f"`` {line} ``" if "`" in line else f"`{line}`"  # a code span around backticks
+                rows.append(f"| {kind} | {name} | {code} |")
     finally:
         os.chdir(here)
     return "\n".join(rows)
