@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from fromzero.autodiff import net_loss_and_gradients_autodiff
 from fromzero.derivatives import finite_difference_gradient
-from fromzero.sigmoid_net import loss_and_gradients, net_loss
+from fromzero.sigmoid_net import loss_and_gradients, net_loss, net_loss_and_gradients_autodiff
 
 
 def best_time(function, budget=0.3, at_most=200):

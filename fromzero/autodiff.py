@@ -20,7 +20,7 @@ gradients of all its copies (``_unbroadcast``).
 
 import numpy as np
 
-from fromzero.sigmoid_net import sigmoid
+from fromzero.activations import sigmoid
 
 
 class Tensor:
@@ -189,21 +189,3 @@ def _unbroadcast(grad, shape):
         if size == 1 and grad.shape[axis] != 1:
             grad = grad.sum(axis=axis, keepdims=True)
     return grad
-
-
-def net_loss_and_gradients_autodiff(X, y, k1, b1, k2, b2):
-    """The net's MSE and its gradients, by building the loss as one graph and calling backward().
-
-    The same contract as ``fromzero.sigmoid_net.loss_and_gradients``: X (n, d),
-    y (n,), k1 (d, hidden), b1 and k2 (hidden,), b2 a float; returns (loss,
-    {"k1", "b1", "k2", "b2"}) with each gradient shaped like its parameter.
-    """
-    params = {"k1": Tensor(k1), "b1": Tensor(b1), "k2": Tensor(k2), "b2": Tensor(b2)}
-    X, y = Tensor(X, requires_grad=False), Tensor(y, requires_grad=False)
-    hidden = (X @ params["k1"] + params["b1"]).sigmoid()  # (n, hidden)
-    y_hat = hidden @ params["k2"] + params["b2"]  # (n,)
-    loss = ((y_hat - y) ** 2).mean()
-    loss.backward()
-    grads = {name: tensor.grad for name, tensor in params.items()}
-    grads["b2"] = float(grads["b2"])
-    return float(loss.data), grads

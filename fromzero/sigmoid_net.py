@@ -15,6 +15,8 @@ L-BFGS-B.
 
 import numpy as np
 
+from fromzero.activations import sigmoid
+from fromzero.autodiff import Tensor
 from fromzero.errors import DivergenceError
 from fromzero.validation import check_fitted, check_X_y
 
@@ -24,17 +26,6 @@ OPTIMIZERS = ("gd", "lbfgs")
 # units: less than 1e-7·var(y), about 1e-5 on Boston): the unregularised net's loss keeps creeping
 # down as its units steepen, and scipy's default (2.2e-9) spends 2-3x the iterations on that creep.
 LBFGS_FTOL = 1e-7
-
-
-def sigmoid(z):
-    """σ(z) = 1 / (1 + e^-z), computed without overflow for any finite z.
-
-    e^-z overflows for z < -709, so the negative half uses the equal form
-    e^z / (1 + e^z), whose exponent is never positive.
-    """
-    z = np.asarray(z, dtype=np.float64)
-    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def sigmoid_pieces(X, k1, b1, k2):
@@ -75,6 +66,24 @@ def loss_and_gradients(X, y, k1, b1, k2, b2):
     grad_k1 = X.T @ g_z  # dL/dk1_ij = Σ_r X_ri · dL/dz_rj
     grad_b1 = g_z.sum(axis=0)  # dL/db1_j = Σ_i dL/dz_ij
     return loss, {"k1": grad_k1, "b1": grad_b1, "k2": grad_k2, "b2": grad_b2}
+
+
+def net_loss_and_gradients_autodiff(X, y, k1, b1, k2, b2):
+    """The net's MSE and its gradients, by building the loss as one graph and calling backward().
+
+    The same contract as ``loss_and_gradients``: X (n, d),
+    y (n,), k1 (d, hidden), b1 and k2 (hidden,), b2 a float; returns (loss,
+    {"k1", "b1", "k2", "b2"}) with each gradient shaped like its parameter.
+    """
+    params = {"k1": Tensor(k1), "b1": Tensor(b1), "k2": Tensor(k2), "b2": Tensor(b2)}
+    X, y = Tensor(X, requires_grad=False), Tensor(y, requires_grad=False)
+    hidden = (X @ params["k1"] + params["b1"]).sigmoid()  # (n, hidden)
+    y_hat = hidden @ params["k2"] + params["b2"]  # (n,)
+    loss = ((y_hat - y) ** 2).mean()
+    loss.backward()
+    grads = {name: tensor.grad for name, tensor in params.items()}
+    grads["b2"] = float(grads["b2"])
+    return float(loss.data), grads
 
 
 def net_loss(X, y, k1, b1, k2, b2):
@@ -154,8 +163,6 @@ class SigmoidNet:
 
     def _loss_and_gradients(self):
         if self.gradients == "autodiff":
-            from fromzero.autodiff import net_loss_and_gradients_autodiff
-
             return net_loss_and_gradients_autodiff
         return loss_and_gradients
 

@@ -9,9 +9,11 @@ import functools
 import sys
 from pathlib import Path
 
+from stages.errors import StageError
+from stages.params import read_params
 
-class StageError(Exception):
-    """A problem with the user's data or params, told in one line."""
+__all__ = ["StageError", "check_work", "divergence_message", "stage_arguments", "stage_main"]
+
 
 def stage_main(main):
     """Wrap a ``main(argv)`` so a StageError prints one line and returns 1.
@@ -42,8 +44,6 @@ def stage_arguments(argv, description, *paths, repeated=(), choices=None):
     Options in ``repeated`` may be given several times (a list of strings);
     ``choices`` maps an option to the values it allows.
     """
-    from stages.params import read_params  # stages.params imports StageError from here
-
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--params", default="params.yaml")
     for name in paths:

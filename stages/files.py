@@ -13,7 +13,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from stages.cli import StageError
+from stages.errors import StageError
 
 SIGNIFICANT_DIGITS = 5  # metrics: enough to see a real change, few enough to fit `dvc exp show`
 # Model files: far more than any prediction needs, far fewer than the ~16 digits whose last ones

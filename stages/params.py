@@ -11,7 +11,7 @@ import math
 import yaml
 
 from fromzero.registry import MODEL_NAMES
-from stages.cli import StageError
+from stages.errors import StageError
 
 
 # Resource bounds: every key that sizes work has a ceiling, so no value can run away.

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from fromzero import autodiff
-from fromzero.autodiff import Tensor, net_loss_and_gradients_autodiff
+from fromzero.autodiff import Tensor
+from fromzero.sigmoid_net import net_loss_and_gradients_autodiff
 from fromzero.derivatives import finite_difference_gradient
 from fromzero.sigmoid_net import loss_and_gradients, sigmoid
 

@@ -130,12 +130,12 @@ def test_check_params_names_a_missing_data_file(project, capsys):
 
 
 def test_a_bug_still_shows_its_traceback(project, monkeypatch, capsys):
-    from stages import check_params, params
+    from stages import check_params, cli
 
     def broken(path):
         raise KeyError("a bug, not a user error")
 
-    monkeypatch.setattr(params, "read_params", broken)
+    monkeypatch.setattr(cli, "read_params", broken)
     with pytest.raises(KeyError):
         check_params.main(["--out", project.path("params.ok")])
 
