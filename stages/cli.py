@@ -28,6 +28,9 @@ def stage_main(main):
         except StageError as error:
             spec = main.__globals__.get("__spec__")  # "stages.gd" even when run as __main__
             name = (spec.name if spec else main.__module__).rsplit(".", 1)[-1]
+            argv_ = sys.argv[1:] if argv is None else argv
+            if "--name" in argv_[:-1]:  # one script serving several stages names the stage it runs
+                name = argv_[argv_.index("--name") + 1]
             print(f"error: {name}: {error}", file=sys.stderr)
             return 1
         return status or 0
@@ -75,12 +78,8 @@ def check_work(key, value, rows, bytes_per_unit, seconds_per_unit=0.0, *, source
     """Refuse ``key = value`` when value × rows units of work exceed WORK_BYTES or WORK_SECONDS.
 
     ``rows`` is what one unit of ``value`` is multiplied by on this data (rows, or rows × features);
-    ``bytes_per_unit`` and ``seconds_per_unit`` are the measured cost of one value·row. Examples
-    (measured here, see the README's resource bounds):
-        check_work("net.hidden", hidden, batch_rows * n_features, 40, 20e-9 * steps)
-        check_work("gd.steps", steps, rows * n_features, 0, 2e-9)
-        check_work("random_search.trials", trials, rows * (n_features + 1), 0, 2e-9)
-        check_work("evaluate.bootstrap", resamples, test_rows, 8, 10e-9 * n_models)
+    ``bytes_per_unit`` and ``seconds_per_unit`` are the measured cost of one value·row; the
+    model stages count their cross-validation's fits in ``rows`` too (``crossval.fit_rows``).
     Raises StageError naming the key, the value, the rows, what it would need and the most that fits.
     """
     units = value * rows

@@ -20,6 +20,13 @@ from stages.files import write_json
 MAX_ROWS = 5000
 
 
+def fit_rows(rows, params):
+    """Rows the stage fits on in all: the model once on the training split, then each fold's model."""
+    sampled = min(rows, MAX_ROWS)
+    folds = params["cv"]["folds"]
+    return rows + sampled * (folds - 1)  # folds fits, each on (folds - 1) / folds of the sample
+
+
 def write_cross_validation(path, name, make_model, X, y, params):
     """Fit ``make_model()`` on k - 1 folds, score it on the k-th, for each fold; write the MSE's summary."""
     folds, seed = params["cv"]["folds"], params["seed"]

@@ -18,7 +18,7 @@ import numpy as np
 
 from fromzero.metrics import bootstrap_mse_interval, paired_bootstrap_difference, regression_scores
 from fromzero.registry import MODEL_NAMES, model_from_dict
-from stages.cli import StageError, stage_arguments, stage_main
+from stages.cli import StageError, check_work, stage_arguments, stage_main
 from stages.files import read_json, read_xy, write_columns, write_json
 
 MAX_PREDICTION_ROWS = 5000  # plot data, not an archive: a seeded sample of a big test split
@@ -34,15 +34,26 @@ def model_paths(pairs, option="--model"):
     return {name: paths[name] for name in MODEL_NAMES}
 
 
-def read_model(path, name):
-    """The fitted model ``name`` from a file ``write_model`` wrote."""
+def read_stage_output(path, name):
+    """A JSON file that stage ``name`` wrote; StageError if it is missing or not what that stage writes."""
     try:
-        saved = read_json(path)
+        return read_json(path)
     except FileNotFoundError:
         raise StageError(f"{path}: not found; run `dvc repro {name}` first") from None
-    if saved.get("model") != name:
-        raise StageError(f"{path}: holds model {saved.get('model')!r}, not {name!r}; check dvc.yaml")
-    return model_from_dict(name, saved["params"])
+    except (UnicodeDecodeError, ValueError) as error:  # JSONDecodeError is a ValueError
+        raise StageError(f"{path}: not the JSON stage {name} writes ({error}); rerun `dvc repro -f {name}`") from None
+
+
+def read_model(path, name):
+    """The fitted model ``name`` from a file ``write_model`` wrote."""
+    saved = read_stage_output(path, name)
+    if not isinstance(saved, dict) or saved.get("model") != name:
+        raise StageError(f"{path}: does not hold model {name!r}; check dvc.yaml, or rerun `dvc repro -f {name}`")
+    try:
+        return model_from_dict(name, saved["params"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise StageError(f"{path}: model {name!r} cannot be rebuilt from it ({error}); "
+                         f"rerun `dvc repro -f {name}`") from None
 
 
 def score_models(y_test, predictions, settings, seed):
@@ -88,7 +99,17 @@ def main(argv=None):
     features = params["data"]["features"]
     X_train, _ = read_xy(args.train, params)
     X_test, y_test = read_xy(args.test, params)
-    models = {name: read_model(path, name) for name, path in model_paths(args.model).items()}
+    paths = model_paths(args.model)
+    models = {name: read_model(path, name) for name, path in paths.items()}
+    cross_validation = {name: read_stage_output(path, name) for name, path in model_paths(args.cv, "--cv").items()}
+    wrong_width = [name for name, model in models.items() if model.n_features_in_ != X_test.shape[1]]
+    if wrong_width:
+        raise StageError(f"{paths[wrong_width[0]]}: fitted on other columns than data.features = "
+                         f"{features}; rerun `dvc repro` so every model is fitted on the same columns")
+    # Two bootstrap intervals a model (its MSE, and its difference from least squares): ~7 ns a resample·row.
+    intervals = 2 * len(models) - 1
+    check_work("evaluate.bootstrap", params["evaluate"]["bootstrap"], len(y_test) * intervals, 0, 7e-9,
+               what=f"{len(y_test)} test rows × {intervals} intervals")
     predictions = {name: model.predict(X_test) for name, model in models.items()}
     metrics = score_models(y_test, predictions, params["evaluate"], params["seed"])
 
@@ -99,7 +120,7 @@ def main(argv=None):
                                      **{name: y_hat[rows] for name, y_hat in predictions.items()}})
     write_columns(args.response, response_curves(X_train, models, features))
     write_json(args.metrics, metrics)
-    write_json(args.cv_metrics, {name: read_json(path) for name, path in model_paths(args.cv, "--cv").items()})
+    write_json(args.cv_metrics, cross_validation)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ truncated one. Same values in, same bytes out: JSON with sorted keys and
 rounded floats, PNGs without a timestamp or software tag.
 """
 
+import csv
 import json
 import math
 import os
@@ -88,17 +89,13 @@ def write_lines(path, header, lines):
             handle.write(header + b"\n")
             handle.write(b"\n".join(lines))
             handle.write(b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
 
 
 def read_json(path):
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
-
-
-def write_csv(path, frame, float_format=None):
-    """A DataFrame as CSV without its index; ``float_format`` e.g. '%.6g' for plot data."""
-    with atomic_path(path) as temporary:
-        frame.to_csv(temporary, index=False, float_format=float_format, lineterminator="\n")
 
 
 def write_columns(path, columns, digits=6):
@@ -124,7 +121,7 @@ def split_header(path):
     """The column names of a split written by the load stage (its first line)."""
     try:
         with open(path, encoding="utf-8") as handle:
-            return handle.readline().rstrip("\r\n").split(",")
+            return next(csv.reader([handle.readline().rstrip("\r\n")]))  # names may be quoted
     except FileNotFoundError:
         raise StageError(f"{path}: not found; run `dvc repro load` first") from None
 

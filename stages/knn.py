@@ -9,8 +9,8 @@ whole input row, would do with this split.
 """
 
 from fromzero.neighbors import KNearestNeighbors, lookup_table_report
-from stages.cli import StageError, stage_arguments, stage_main
 from stages import crossval
+from stages.cli import StageError, stage_arguments, stage_main
 from stages.files import read_xy, write_json, write_model
 
 

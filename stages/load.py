@@ -133,6 +133,8 @@ def read_table(path):
     import pandas as pd
 
     data = read_bytes(path)
+    if b"\r" in data:  # Windows' CRLF and old Mac's lone CR both end a line
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
@@ -276,6 +278,14 @@ def split_rows(n, test_size, seed):
     return permutation[n_test:], permutation[:n_test]
 
 
+def unquoted(row):
+    """A validated data row as the split stores it: the file's own bytes, quotes around numbers dropped
+    (every cell is a number by now, so none holds a comma)."""
+    if b'"' not in row:
+        return row
+    return ",".join(field.strip() for field in _fields(row)).encode()
+
+
 def csv_header(columns):
     import csv
     import io
@@ -299,7 +309,7 @@ def main(argv=None):
                              "use more rows, another seed or a smaller data.test_size")
     header = csv_header(table.names)
     for path, rows in ((args.train, train_rows), (args.test, test_rows)):
-        write_lines(path, header, [table.rows[row] for row in rows])
+        write_lines(path, header, [unquoted(table.rows[row]) for row in rows])
 
 
 if __name__ == "__main__":

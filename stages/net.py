@@ -8,8 +8,8 @@ import numpy as np
 
 from fromzero.errors import DivergenceError
 from fromzero.sigmoid_net import SigmoidNet, sigmoid, sigmoid_pieces
+from stages import crossval
 from stages.cli import StageError, check_work, divergence_message, stage_arguments, stage_main
-from stages.crossval import write_cross_validation
 from stages.files import loss_curve, read_xy, save_figure, write_columns, write_json, write_model
 from stages.progress import progress
 
@@ -88,17 +88,20 @@ def main(argv=None):
     net, data = params["net"], params["data"]
     X, y = read_xy(args.train, params)
     model = make_model(params, len(X))
-    # A step holds a few (batch, hidden) arrays and costs about 20 ns per row·unit·feature (measured).
+    # A step holds a few (batch, hidden) arrays: about 40 bytes a row·unit; it costs about 20 ns a
+    # row·unit·feature, for the fit and for each cross-validation fold's fit (measured).
     batch = model.batch_size or len(X)
-    check_work("net.hidden", net["hidden"], batch * X.shape[1], 40, 20e-9 * net["steps"],
-               what=f"{batch} rows a step × {X.shape[1]} features")
+    check_work("net.hidden", net["hidden"], batch, 40, what=f"{batch} rows a step")
+    rows = batch + min(batch, crossval.MAX_ROWS) * params["cv"]["folds"]
+    check_work("net.hidden", net["hidden"], rows * X.shape[1], 0, 20e-9 * net["steps"],
+               what=f"{batch} rows a step × {X.shape[1]} features, for the fit and {params['cv']['folds']} folds")
     try:
         model.fit(X, y, progress=progress("net"))
     except DivergenceError as error:
         raise StageError(divergence_message(error, "net.learning_rate", net["learning_rate"])) from None
 
     write_columns(args.plot, loss_curve(model.loss_history_), digits=8)
-    write_cross_validation(args.cv, "net", lambda: make_model(params, len(X)), X, y, params)
+    crossval.write_cross_validation(args.cv, "net", lambda: make_model(params, len(X)), X, y, params)
     write_model(args.model, "net", model)
     write_json(args.metrics, {"net": {"train_mse": model.train_mse_}})
     save_figure(draw_sigmoid(), args.figures / "sigmoid.png")

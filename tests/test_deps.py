@@ -111,3 +111,12 @@ def test_the_import_reader_sees_lazy_imports_and_package_inits(tmp_path):
 def test_a_stage_that_rebuilds_models_by_name_depends_on_every_registered_model():
     assert registry_model_files() <= code_deps("stages.evaluate")
     assert "fromzero/sigmoid_net.py" not in code_deps("stages.gd")  # gd runs no net
+
+
+def test_a_stage_that_cross_validates_declares_the_params_of_its_folds():
+    # The folds are drawn with `seed` and counted by `cv.folds`: a stage that cross-validates reads both.
+    for name, stage in stages().items():
+        module = command_module(stage["cmd"])
+        source = module_file(module).read_text(encoding="utf-8")
+        if "write_cross_validation" in source:
+            assert {"seed", "cv.folds"} <= set(stage.get("params", [])), name

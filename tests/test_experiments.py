@@ -51,7 +51,7 @@ def column(text, header):
 def test_lr_experiment_reruns_only_the_stages_that_read_lr(lr_experiment):
     _, _, output = lr_experiment
     # check_params reads the whole params file, so it reruns on any change; its output never changes.
-    # cv cross-validates every model, gd included, so it reads lr too.
+    # gd cross-validates itself with the same lr; no other model reads it.
     assert stages_run(output) == {"check_params", "gd", "evaluate"}
 
 

@@ -10,7 +10,7 @@ from stages.files import loss_curve, read_columns, round_significant, save_figur
 matplotlib.use("Agg")
 
 
-def test_a_write_that_fails_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+def test_a_nan_is_refused_before_the_old_file_is_touched(tmp_path):
     target = tmp_path / "metrics.json"
     write_json(target, {"gd": {"mse": 1.0}})
     before = target.read_bytes()

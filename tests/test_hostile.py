@@ -225,14 +225,24 @@ def test_the_suite_covers_every_class():
     ("Windows line ends", TEXT.replace("\n", "\r\n")),
     ("blank lines and no count line", "\n".join(LINES[1:5] + ["", "  "] + LINES[5:]) + "\n\n"),
     ("a constant column no model uses", "\n".join([LINES[1] + ",K"] + [line + ",1" for line in LINES[2:]])),
+    ("old Mac line ends (a lone CR)", TEXT.replace("\n", "\r")),
+    ("every cell quoted", "\n".join(LINES[:1] + [",".join(f'"{f.strip(chr(34))}"' for f in line.split(","))
+                                                 for line in LINES[1:]]) + "\n"),
 ])
 def test_harmless_variations_load(project, name, text):
+    from stages.files import read_columns
+
     prepare(project, text, {})
     assert run(project, "load") == 0
     train, test = ((project.root / name).read_bytes() for name in ("train.csv", "test.csv"))
     assert train.startswith(HEADER.encode()) and test.startswith(HEADER.encode())
     assert b"\r" not in train + test and b"\n\n" not in train + test and b"\xef\xbb\xbf" not in train + test
     assert (len(train.splitlines()), len(test.splitlines())) == (405, 103)
+    # ... and the stages after load read it as they read the plain file.
+    values = read_columns(project.root / "train.csv", ["RM", "MEDV"])
+    prepare(project, TEXT, {})
+    assert run(project, "load") == 0
+    assert (read_columns(project.root / "train.csv", ["RM", "MEDV"]) == values).all()
 
 
 def test_paths_that_are_not_files(project, capsys, tmp_path):

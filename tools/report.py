@@ -316,10 +316,6 @@ def draw_residuals(table, columns=3):
     return figure
 
 
-def slug(text):
-    return "".join(char if char.isalnum() else "_" for char in text.lower()).strip("_")
-
-
 def changed_plots(revision, out_dir):
     """Each plot of dvc.yaml whose data changed against the base; [(title, [png names])].
 
@@ -328,7 +324,7 @@ def changed_plots(revision, out_dir):
     """
     import yaml
 
-    from tools.vega import render_changed
+    from tools.vega import render_changed, slug
 
     rendered = render_changed(revision, out_dir)
     with open("dvc.yaml", encoding="utf-8") as handle:
