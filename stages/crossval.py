@@ -12,7 +12,6 @@ import numpy as np
 from fromzero.cross_validation import cross_validate
 from fromzero.errors import DivergenceError
 from stages.cli import StageError
-from stages.files import write_json
 
 # Cross-validation shows how much a score moves from one small split to another. On a large training split
 # that spread is tiny and k refits cost k times the fit (exact KNN in 12 dimensions on 10^6 rows: minutes a
@@ -27,8 +26,12 @@ def fit_rows(rows, params):
     return rows + sampled * (folds - 1)  # folds fits, each on (folds - 1) / folds of the sample
 
 
-def write_cross_validation(path, name, make_model, X, y, params):
-    """Fit ``make_model()`` on k - 1 folds, score it on the k-th, for each fold; write the MSE's summary."""
+def cross_validation(name, make_model, X, y, params, rate=None):
+    """Fit ``make_model()`` on k - 1 folds, score it on the k-th, for each fold: the MSE's summary.
+
+    Computed before the stage writes anything, so a fold that fails leaves every output as it was.
+    ``rate``, for a model that can diverge, is its (key, value) in params.yaml, named when a fold does.
+    """
     folds, seed = params["cv"]["folds"], params["seed"]
     if folds > len(X) // 2:
         raise StageError(f"params.yaml: cv.folds = {folds} needs at least {2 * folds} training rows; "
@@ -40,8 +43,10 @@ def write_cross_validation(path, name, make_model, X, y, params):
     try:
         mse = cross_validate(make_model, X, y, folds=folds, seed=seed)
     except DivergenceError as error:
-        raise StageError(f"cv.folds = {folds}: {name} diverged on a fold of the training split ({error}); "
-                         "its learning rate is too close to the edge for a smaller training set") from None
+        key, value = rate or ("cv.folds", folds)
+        raise StageError(f"params.yaml: {key} = {value:g} fits the training split but {name} diverges on a "
+                         f"cross-validation fold (the loss {error.reason} at step {error.step}); "
+                         f"lower {key}, e.g. to {value / 2:g}") from None
     summary.update(mse_mean=float(np.mean(mse)), mse_std=float(np.std(mse, ddof=1)),
                    mse_min=float(np.min(mse)), mse_max=float(np.max(mse)))
-    write_json(path, summary)
+    return summary

@@ -12,6 +12,10 @@ from stages.cli import stage_arguments, stage_main
 from stages.files import read_columns, save_figure, split_header, write_json, write_lines
 
 MAX_SCATTER_PANELS = 4
+# The heatmap and correlation.json show the target and the columns most correlated with it, at most
+# this many in all (the ranking covers every column): a matrix of every pair grows as columns², and
+# 10,000 columns would be a 800 MB matrix and an unreadable picture.
+MATRIX_COLUMNS = 30
 CONSTANT_NOTE = "constant on the training split: its correlation is undefined (null)"
 
 
@@ -29,10 +33,23 @@ def correlations(values):
     return corr, constant
 
 
-def ranking(names, corr, target):
+def target_correlations(values, t):
+    """Pearson correlation of every column of ``values`` (n, c) with column ``t``: (c,), NaN where constant."""
+    centred = values - values.mean(axis=0)
+    scale = np.sqrt((centred * centred).sum(axis=0))
+    constant = ~(scale > 0) | np.all(values == values[:1], axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unit = centred / np.where(constant, 1.0, scale)
+        r = np.clip(unit.T @ unit[:, t], -1.0, 1.0)
+    r[constant] = np.nan
+    if constant[t]:
+        r[:] = np.nan
+    return r
+
+
+def ranking(names, r, target):
     """[(feature, r or None, rank or None)], strongest |r| first; constant columns last, unranked."""
-    t = names.index(target)
-    pairs = [(name, corr[t, i]) for i, name in enumerate(names) if name != target]
+    pairs = [(name, r[i]) for i, name in enumerate(names) if name != target]
     defined = sorted((pair for pair in pairs if np.isfinite(pair[1])), key=lambda pair: -abs(pair[1]))
     rows = [(name, float(r), rank) for rank, (name, r) in enumerate(defined, 1)]
     return rows + [(name, None, None) for name, r in pairs if not np.isfinite(r)]
@@ -77,20 +94,24 @@ def main(argv=None):
     features, target = params["data"]["features"], params["data"]["target"]
     names = split_header(args.train)
     values = read_columns(args.train, names)
-    corr, constant = correlations(values)
-    ranked = ranking(names, corr, target)
+    t = names.index(target)
+    ranked = ranking(names, target_correlations(values, t), target)
     corr_of = {name: r for name, r, _ in ranked}
     rank_of = {name: rank for name, _, rank in ranked}
+    # The matrix: the target, the features, then the columns most correlated with the target.
+    shown_columns = list(dict.fromkeys([target, *features, *(name for name, _, _ in ranked)]))[:MATRIX_COLUMNS]
+    shown_columns = [name for name in names if name in shown_columns]  # in the file's order
+    corr, constant = correlations(values[:, [names.index(name) for name in shown_columns]])
 
     matrix = {row: {col: (None if not np.isfinite(corr[i, j]) else float(corr[i, j]))
-                    for j, col in enumerate(names)} for i, row in enumerate(names)}
+                    for j, col in enumerate(shown_columns)} for i, row in enumerate(shown_columns)}
     if constant.any():
-        matrix["note"] = f"{CONSTANT_NOTE}: {', '.join(np.array(names)[constant])}"
+        matrix["note"] = f"{CONSTANT_NOTE}: {', '.join(np.array(shown_columns)[constant])}"
     write_json(args.out_dir / "correlation.json", matrix, digits=4)
     write_lines(args.out_dir / "ranking.csv", b"feature,correlation,rank",
                 [f"{name},{'' if r is None else f'{r:.4f}'},{'' if rank is None else rank}".encode()
                  for name, r, rank in ranked])
-    save_figure(draw_heatmap(names, corr), args.out_dir / "heatmap.png")
+    save_figure(draw_heatmap(shown_columns, corr), args.out_dir / "heatmap.png")
     shown = sorted(features, key=lambda f: (rank_of[f] is None, rank_of[f] or 0))[:MAX_SCATTER_PANELS]
     y = values[:, names.index(target)]
     save_figure(draw_scatter({f: values[:, names.index(f)] for f in shown}, y, target, corr_of),

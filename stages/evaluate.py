@@ -111,14 +111,23 @@ def main(argv=None):
     check_work("evaluate.bootstrap", params["evaluate"]["bootstrap"], len(y_test) * intervals, 0, 7e-9,
                what=f"{len(y_test)} test rows × {intervals} intervals")
     predictions = {name: model.predict(X_test) for name, model in models.items()}
+    for name, y_hat in predictions.items():  # a model file edited by hand can predict inf
+        if not np.all(np.isfinite(y_hat)):
+            raise StageError(f"{paths[name]}: predicts a non-finite value on the test split; "
+                             f"rerun `dvc repro -f {name}`")
     metrics = score_models(y_test, predictions, params["evaluate"], params["seed"])
+    for name, scores in metrics.items():  # predictions far off the data's scale overflow a square
+        if not all(value is None or np.isfinite(value) for value in scores.values()):
+            raise StageError(f"{paths[name]}: its predictions are so far off that their squared errors "
+                             f"overflow; rerun `dvc repro -f {name}`")
+    response = response_curves(X_train, models, features)
 
     rows = np.arange(len(y_test))
     if len(rows) > MAX_PREDICTION_ROWS:
         rows = np.sort(np.random.default_rng(0).choice(len(rows), MAX_PREDICTION_ROWS, replace=False))
     write_columns(args.predictions, {"row": rows, "actual": y_test[rows],
                                      **{name: y_hat[rows] for name, y_hat in predictions.items()}})
-    write_columns(args.response, response_curves(X_train, models, features))
+    write_columns(args.response, response)
     write_json(args.metrics, metrics)
     write_json(args.cv_metrics, cross_validation)
 

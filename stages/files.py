@@ -130,16 +130,24 @@ def read_columns(path, columns):
     """The named columns of a train or test CSV written by the load stage, as one float array (n, len(columns))."""
     import numpy as np
 
-    header = split_header(path)
-    missing = [column for column in columns if column not in header]
+    import warnings
+
+    position = {name: index for index, name in enumerate(split_header(path))}
+    missing = [column for column in columns if column not in position]
     if missing:
-        raise StageError(f"{path}: no column {missing[0]!r}; it has {', '.join(header)}; "
+        raise StageError(f"{path}: no column {missing[0]!r}; it has {', '.join(position)}; "
                          "rerun `dvc repro load` after changing data.features or data.target")
     try:
-        values = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2,
-                            usecols=[header.index(column) for column in columns])
+        with warnings.catch_warnings():  # an empty file is reported below, in one line
+            warnings.simplefilter("ignore", UserWarning)
+            values = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2,
+                                usecols=[position[column] for column in columns])
     except ValueError as error:
         raise StageError(f"{path}: {error}; rerun `dvc repro -f load`") from None
+    # The load stage writes only finite numbers and at least two rows; anything else was edited by hand.
+    if len(values) == 0 or not np.all(np.isfinite(values)):
+        raise StageError(f"{path}: {'no data rows' if len(values) == 0 else 'a missing or infinite value'}, "
+                         "which the load stage never writes; rerun `dvc repro -f load`")
     return values
 
 

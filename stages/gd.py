@@ -7,7 +7,7 @@
 from fromzero.errors import DivergenceError
 from fromzero.gradient_descent import GradientDescentLinear
 from stages.cli import StageError, divergence_message, stage_arguments, stage_main
-from stages.crossval import write_cross_validation
+from stages.crossval import cross_validation
 from stages.files import loss_curve, read_xy, write_columns, write_json, write_model
 from stages.progress import progress
 
@@ -27,9 +27,10 @@ def main(argv=None):
         model.fit(X, y, progress=progress("gd"))
     except DivergenceError as error:
         raise StageError(divergence_message(error, "lr", params["lr"])) from None
+    folds = cross_validation("gd", lambda: make_model(params), X, y, params, rate=("lr", params["lr"]))
 
     write_columns(args.plot, loss_curve(model.loss_history_), digits=8)
-    write_cross_validation(args.cv, "gd", lambda: make_model(params), X, y, params)
+    write_json(args.cv, folds)
     write_model(args.model, "gd", model)
     write_json(args.metrics, {"gd": {"train_mse": model.loss_history_[-1], "steps_run": model.n_steps_,
                                      "converged": model.converged_}})

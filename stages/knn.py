@@ -34,8 +34,10 @@ def main(argv=None):
                          f"cross-validation fold (cv.folds = {params['cv']['folds']}); lower knn.k or cv.folds")
     dropped_rows, miss_rate = lookup_table_report(X_train, X_test)
 
-    crossval.write_cross_validation(args.cv, "knn", lambda: make_model(params), X_train, y_train, params)
-    write_model(args.model, "knn", make_model(params).fit(X_train, y_train))
+    folds = crossval.cross_validation("knn", lambda: make_model(params), X_train, y_train, params)
+    model = make_model(params).fit(X_train, y_train)
+    write_json(args.cv, folds)
+    write_model(args.model, "knn", model)
     write_json(args.metrics, {"knn": {
         "lookup_miss": miss_rate,  # share of test rows the exact-match dict cannot answer
         "lookup_dropped": dropped_rows,  # training rows the dict loses to repeated keys

@@ -17,9 +17,13 @@ import numpy as np
 from stages.cli import StageError, stage_arguments, stage_main
 from stages.files import write_lines
 
-# Values are refused beyond this: a square, a sum over 10^6 rows and random_search's coefficients
-# (up to 1e9, times up to ~100 features) all stay far inside float64 (about 1.8e308).
-LARGEST_VALUE = 1e100  # written out as ±1e100 in the message
+# Values are refused beyond this: a square, a sum over 10^6 rows, random_search's coefficients (up to
+# 1e9, times up to ~100 features) and the spread of fold MSEs (fourth powers) all stay inside float64
+# (about 1.8e308) ...
+LARGEST_VALUE = 1e50  # written out as ±1e50 in the messages
+# ... and non-zero values below this in size are refused too: standardising such a column divides by
+# a spread whose square underflows, and the models would see a constant.
+SMALLEST_NONZERO = 1e-50
 MIN_TRAIN_ROWS, MIN_TEST_ROWS = 3, 2
 MISSING_WORDS = {"nan", "na", "n/a", "null", "none", "#n/a", "-nan", "missing", "?"}
 
@@ -217,7 +221,8 @@ def check_values(table):
             raise StageError(f"{table.where(row, column)}: {problem}; every cell must be a number "
                              f"({int(bad.sum())} bad in this column)")
         numbers = values.to_numpy(dtype=np.float64)
-        bad = ~(np.abs(numbers) <= LARGEST_VALUE)  # NaN, infinite or too large
+        size = np.abs(numbers)
+        bad = ~(size <= LARGEST_VALUE) | ((size < SMALLEST_NONZERO) & (size > 0))  # NaN, inf, too large or small
         if bad.any():
             row = int(bad.argmax())
             value, text = numbers[row], table.cell(row, column)
@@ -225,9 +230,12 @@ def check_values(table):
                 problem = "is empty (a missing value); every cell must be a finite number"
             elif np.isinf(value):
                 problem = f"{text!r} is infinite; every cell must be a finite number"
-            else:
-                problem = (f"{text} is too large: values must lie within ±1e100 so that squares "
+            elif abs(value) > LARGEST_VALUE:
+                problem = (f"{text} is too large: values must lie within ±1e50 so that squares "
                            "and sums stay finite; rescale the column (e.g. to thousands)")
+            else:
+                problem = (f"{text} is too small: values other than 0 must be at least 1e-50 in size, "
+                           "or the column's spread underflows; rescale the column (e.g. to millionths)")
             raise StageError(f"{table.where(row, column)}: {problem} ({int(bad.sum())} bad in this column)")
 
 

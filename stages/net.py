@@ -99,9 +99,11 @@ def main(argv=None):
         model.fit(X, y, progress=progress("net"))
     except DivergenceError as error:
         raise StageError(divergence_message(error, "net.learning_rate", net["learning_rate"])) from None
+    folds = crossval.cross_validation("net", lambda: make_model(params, len(X)), X, y, params,
+                                      rate=("net.learning_rate", net["learning_rate"]))
 
     write_columns(args.plot, loss_curve(model.loss_history_), digits=8)
-    crossval.write_cross_validation(args.cv, "net", lambda: make_model(params, len(X)), X, y, params)
+    write_json(args.cv, folds)
     write_model(args.model, "net", model)
     write_json(args.metrics, {"net": {"train_mse": model.train_mse_}})
     save_figure(draw_sigmoid(), args.figures / "sigmoid.png")

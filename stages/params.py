@@ -18,7 +18,7 @@ from stages.errors import StageError
 # Measured on this machine (AMD EPYC, 2 cores shared) on the Boston split (404 training rows, one
 # feature); the stage that knows the real rows checks the data-dependent cost with cli.check_work.
 SEED_LIMIT = 2**32  # numpy's RandomState (the split) takes seeds below 2**32
-SEARCH_RANGE = 10**9  # |random_search.low/high|: d·1e9·1e100 (the largest value load accepts) squares finitely
+SEARCH_RANGE = 10**9  # |random_search.low/high|: d·1e9·1e50 (the largest value load accepts) squares finitely
 BOUNDS = {
     # key: (the most allowed, what that most costs here)
     "random_search.trials": (10**7, "about 70 s and 0.2 GiB on 404 rows: 7 us and 16 bytes a trial"),
@@ -288,6 +288,34 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                                  f"{key_node.start_mark.line + 1}); keep one")
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_12_scalars(loader):
+    """Make ``loader`` read plain scalars as DVC does (YAML 1.2), not as PyYAML does (YAML 1.1).
+
+    Else the stages and DVC disagree on one file: `seed: 042` is 34 to PyYAML and 42 to DVC, `1:00` is
+    60, `yes`/`no`/`on`/`off` are booleans. Under these rules only true/false are booleans, and a
+    number with a leading zero, an underscore or a colon stays text, which validation then refuses.
+    """
+    import re
+
+    resolvers = {first: [(tag, regexp) for tag, regexp in entries
+                         if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+                 for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    loader.yaml_implicit_resolvers = resolvers
+    rules = (
+        ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+        ("tag:yaml.org,2002:int", r"^(?:[-+]?(?:0|[1-9][0-9]*)|0x[0-9a-fA-F]+)$", "-+0123456789"),
+        ("tag:yaml.org,2002:float",
+         r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+"
+         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+         "-+.0123456789"),
+    )
+    for tag, pattern, first in rules:
+        loader.add_implicit_resolver(tag, re.compile(pattern), list(first))
+
+
+_yaml_12_scalars(_UniqueKeyLoader)
 
 
 def read_params(path="params.yaml"):

@@ -26,13 +26,14 @@ def main(argv=None):
     check_work("random_search.trials", params["random_search"]["trials"], rows * (X.shape[1] + 1), 0, 2e-9,
                what=f"{rows} rows (the fit and its cross-validation) × {X.shape[1] + 1} coefficients")
     model = make_model(params).fit(X, y, progress=progress("random_search"))
+    folds = crossval.cross_validation("random_search", lambda: make_model(params), X, y, params)
 
     # Plot data, not an archive: at most 2,000 trials, evenly thinned, the first and last kept (10^7 trials
     # would otherwise be a 230 MB CSV in git).
     curve = loss_curve(model.loss_history_)
     write_columns(args.plot, {"trial": curve["step"] + 1, "loss": curve["loss"],
                               "best_loss": model.best_loss_history_[curve["step"]]})
-    crossval.write_cross_validation(args.cv, "random_search", lambda: make_model(params), X, y, params)
+    write_json(args.cv, folds)
     write_model(args.model, "random_search", model)
     write_json(args.metrics, {"random_search": {"train_mse": model.best_loss_, "trial": model.best_trial_ + 1}})
 

@@ -10,8 +10,8 @@
 from fromzero.baseline import MeanBaseline
 from fromzero.linear import LeastSquares
 from stages.cli import stage_arguments, stage_main
-from stages.crossval import write_cross_validation
-from stages.files import read_xy, write_model
+from stages.crossval import cross_validation
+from stages.files import read_xy, write_json, write_model
 
 REFERENCES = {"baseline": MeanBaseline, "least_squares": LeastSquares}
 
@@ -24,8 +24,10 @@ def make_model(name):
 def main(argv=None):
     args, params = stage_arguments(argv, __doc__, "train", "model", "cv", choices={"name": REFERENCES})
     X, y = read_xy(args.train, params)
-    write_cross_validation(args.cv, args.name, lambda: make_model(args.name), X, y, params)
-    write_model(args.model, args.name, make_model(args.name).fit(X, y))
+    folds = cross_validation(args.name, lambda: make_model(args.name), X, y, params)
+    model = make_model(args.name).fit(X, y)
+    write_json(args.cv, folds)
+    write_model(args.model, args.name, model)
 
 
 if __name__ == "__main__":

@@ -118,5 +118,5 @@ def test_a_stage_that_cross_validates_declares_the_params_of_its_folds():
     for name, stage in stages().items():
         module = command_module(stage["cmd"])
         source = module_file(module).read_text(encoding="utf-8")
-        if "write_cross_validation" in source:
+        if "cross_validation(" in source:
             assert {"seed", "cv.folds"} <= set(stage.get("params", [])), name

@@ -114,8 +114,12 @@ DEGENERATE = [
     ("infinity", cell(TEXT, 2, "CRIM", "inf"), {}, ["column 'CRIM', line 5: 'inf' is infinite"]),
     ("beyond float64", cell(TEXT, 2, "CRIM", "1e400"), {}, ["column 'CRIM', line 5: '1e400' is infinite"]),
     ("1e308 in a feature", cell(TEXT, 3, "RM", "1e308"), {},
-     ["column 'RM', line 6: 1e308 is too large: values must lie within ±1e100"]),
+     ["column 'RM', line 6: 1e308 is too large: values must lie within ±1e50"]),
     ("1e308 in the target", cell(TEXT, 0, "MEDV", "-1e308"), {}, ["column 'MEDV', line 3: -1e308 is too large"]),
+    ("1e78 in the target (its MSE's spread would overflow)", cell(TEXT, 0, "MEDV", "2.4e78"), {},
+     ["column 'MEDV', line 3: 2.4e78 is too large"]),
+    ("1e-200 in a feature (its spread would underflow)", cell(TEXT, 4, "RM", "6.5e-200"), {},
+     ["column 'RM', line 7: 6.5e-200 is too small: values other than 0 must be at least 1e-50"]),
 ]
 SIZES = [
     ("seed at 2**32", TEXT, {"seed": 2**32}, ["params.yaml: seed = 4294967296 is not allowed",
@@ -451,3 +455,26 @@ if __name__ == "__main__":
     print(README_START)
     print(readme_table())
     print(README_END)
+
+
+def test_eda_on_many_columns_ranks_them_all_and_draws_a_readable_matrix(project):
+    # Sixty noise columns beside RM and MEDV: every one is ranked, the matrix keeps the strongest 30.
+    import json
+
+    import numpy as np
+
+    from stages import eda
+
+    rng = np.random.default_rng(0)
+    rows = [line.split(",") for line in LINES[2:]]
+    names = ["RM", "MEDV", *(f"noise{i}" for i in range(60))]
+    body = [",".join([row[5], row[13], *(f"{v:.4f}" for v in rng.normal(size=60))]) for row in rows]
+    prepare(project, "\n".join([",".join(names), *body]) + "\n", {})
+    assert run(project, "load") == 0
+    out = project.root / "eda"
+    assert eda.main(["--params", project.path("params.yaml"), "--train", project.path("train.csv"),
+                     "--out-dir", str(out), "--metrics", str(out / "eda.json")]) == 0
+    matrix = json.loads((out / "correlation.json").read_text())
+    assert len(matrix) == 30 and {"RM", "MEDV"} <= set(matrix)
+    assert len((out / "ranking.csv").read_text().splitlines()) == 1 + 61
+    assert json.loads((out / "eda.json").read_text())["eda"]["RM"]["rank"] == 1

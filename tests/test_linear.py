@@ -113,3 +113,13 @@ def test_least_squares_rejects_bad_input_and_unfitted_predict():
     model = LeastSquares().fit(np.arange(8.0).reshape(4, 2), np.arange(4.0))
     with pytest.raises(ValueError, match="fitted on 2"):
         model.predict(np.ones((3, 3)))
+
+
+@pytest.mark.parametrize("scale, shift", [(1e12, 0.0), (1e-13, 0.0), (1.0, 1e8), (1e99, 0.0)])
+def test_least_squares_is_right_at_any_scale_or_offset_of_a_feature(boston_split, scale, shift):
+    # lstsq's singular-value cut-off is relative: an unscaled column far from the intercept's was cut.
+    x, y, _, _ = boston_split
+    reference = LeastSquares().fit(x, y)
+    moved = LeastSquares().fit(x * scale + shift, y)
+    assert moved.coef_[0] * scale == pytest.approx(reference.coef_[0], rel=1e-6)
+    assert moved.predict(x * scale + shift) == pytest.approx(reference.predict(x), rel=1e-5)  # 1e8: ~8 digits lost

@@ -116,3 +116,28 @@ def test_yaml_11_exponent_strings_are_read_as_the_number_meant():
     assert validate_params(raw)["lr"] == 0.001
     with pytest.raises(StageError, match="is not allowed"):
         validate_params({**raw, "lr": "1e-3x"})
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("seed: 42", "seed: 042", "seed = '042' is not allowed"),  # PyYAML: octal 34; DVC: 42
+    ("seed: 42", "seed: 1:00", "seed = '1:00' is not allowed"),  # PyYAML: sexagesimal 60
+    ("standardize: true", "standardize: yes", "gd.standardize = 'yes' is not allowed: must be true or false"),
+])
+def test_scalars_that_yaml_11_and_dvc_read_differently_are_refused(project, capsys, old, new, expected):
+    # DVC reads params.yaml as YAML 1.2; a value both sides would read differently is refused, not guessed.
+    from stages import check_params
+
+    path = project.root / "params.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    assert check_params.main(["--params", str(path), "--out", project.path("params.ok")]) == 1
+    assert expected in only_error_line(capsys)
+
+
+def test_a_feature_called_no_is_a_name_not_a_boolean(project):
+    from stages.params import read_params
+
+    path = project.root / "params.yaml"
+    path.write_text(path.read_text().replace("features:\n  - RM", "features: [RM, NO]"))
+    assert read_params(path)["data"]["features"] == ["RM", "NO"]

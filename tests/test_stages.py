@@ -157,3 +157,17 @@ def test_progress_is_silent_off_a_terminal_and_a_delayed_bar_on_one(monkeypatch)
     bar = progress("gd")(steps)
     assert list(bar) == list(steps)
     assert terminal.getvalue() == ""  # a loop shorter than the delay shows no bar at all
+
+
+def test_a_fold_that_diverges_names_the_rate_and_changes_no_output(project, capsys):
+    # At this rate the raw line converges on the whole training split but not on every smaller fold.
+    prepared(project)
+    assert run_stage(project, "gd") == 0
+    outputs = {path: path.read_bytes() for folder in ("models", "metrics", "plots") for path in
+               (project.root / folder).rglob("*") if path.is_file()}
+    project.set("gd.standardize", False)
+    project.set("lr", 0.0241)
+    assert run_stage(project, "gd") == 1
+    line = only_error_line(capsys)
+    assert "params.yaml: lr = 0.0241 fits the training split but gd diverges on a cross-validation fold" in line
+    assert {path: path.read_bytes() for path in outputs} == outputs
