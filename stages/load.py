@@ -119,7 +119,7 @@ class Table:
         """The raw text of one cell, as the file has it."""
         fields = self.rows[row].split(b",") if b'"' not in self.rows[row] else \
             [field.encode() for field in _fields(self.rows[row])]
-        return fields[column].decode("utf-8").strip()
+        return fields[column].decode("utf-8").strip(" \t")  # other spaces (e.g. U+00A0) stay visible
 
     def where(self, row, column):
         return f"{self.path}: column {self.names[column]!r}, line {self.numbers[row]}"
@@ -153,6 +153,11 @@ def read_table(path):
     skip = 1 if all(field == "" or _is_number(field) for field in first) else 0
     if len(lines) <= skip:
         raise StageError(f"{path}: no column names after line {numbers[0]}; the file has no table")
+    if skip and all(_is_number(field.strip()) for field in _fields(lines[1])):
+        # Numbers on both first lines: data with no header, or column names that are numbers. Either
+        # way which line names the columns is a guess, and a wrong guess shifts every column.
+        raise StageError(f"{path}: lines {numbers[0]} and {numbers[1]} are both numbers, so no line names the "
+                         "columns; put a line of column names (not numbers) above the data")
     header, header_line = lines[skip], numbers[skip]
     for delimiter in (";", "\t", "|"):
         if header.count(delimiter.encode()) >= 1 and header.count(b",") == 0:

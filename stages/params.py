@@ -162,6 +162,12 @@ def column_name(value):
     return value, None
 
 
+def file_path(value):
+    if not isinstance(value, str) or not value.strip() or "\0" in value:
+        return None, "the path of a CSV file, e.g. data/raw/boston_house_prices.csv"
+    return value, None
+
+
 def ratio_per_model(value):
     if not isinstance(value, dict) or not value:
         return None, f"a mapping of model name to a number > 0, models: {', '.join(MODEL_NAMES)}"
@@ -182,7 +188,7 @@ def ratio_per_model(value):
 SCHEMA = {
     "seed": seed,
     "lr": positive_float,
-    "data.csv": column_name,
+    "data.csv": file_path,
     "data.target": column_name,
     "data.features": column_names,
     "data.test_size": fraction,

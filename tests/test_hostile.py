@@ -71,6 +71,10 @@ ENCODING = [
      ["data.csv: is a binary file, not a text CSV (a NUL byte on line 3)"]),
 ]
 SHAPE = [
+    ("no header line (numbers on the first two lines)", "\n".join(LINES[2:]) + "\n", {},
+     ["data.csv: lines 1 and 2 are both numbers, so no line names the columns"]),
+    ("a non-breaking space after a number", cell(TEXT, 3, "RM", "6.5\u00a0"), {},
+     ["column 'RM', line 6: '6.5\\xa0' is not a number"]),
     ("empty", "", {}, ["data.csv: the file is empty"]),
     ("blank lines only", "\n \n\r\n", {}, ["data.csv: the file is empty"]),
     ("count line only", "506,13\n", {}, ["no column names after line 1"]),
