@@ -482,3 +482,22 @@ def test_eda_on_many_columns_ranks_them_all_and_draws_a_readable_matrix(project)
     assert len(matrix) == 30 and {"RM", "MEDV"} <= set(matrix)
     assert len((out / "ranking.csv").read_text().splitlines()) == 1 + 61
     assert json.loads((out / "eda.json").read_text())["eda"]["RM"]["rank"] == 1
+
+
+def test_a_huge_knn_k_on_large_data_is_refused_with_the_numbers(project, capsys):
+    # 50,000 rows: k = 3,500 (a fold has 4,000 rows) would hold 15,000 queries × 3,500 neighbours: 1.2 GiB.
+    import numpy as np
+
+    from stages import knn
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(6.3, 0.7, size=50_000)
+    body = "\n".join(f"{a:.4f},{9 * a - 35:.4f}" for a in x)
+    prepare(project, "RM,MEDV\n" + body + "\n", {"knn.k": 3_500})
+    assert run(project, "load") == 0
+    p = project.path
+    assert knn.main(["--params", p("params.yaml"), "--train", p("train.csv"), "--test", p("test.csv"),
+                     "--model", p("knn.json"), "--cv", p("knn.cv.json"), "--metrics", p("knn_metrics.json")]) == 1
+    line = only_error_line(capsys)
+    assert "knn.k = 3500 is too large for 15000 query rows" in line and "GiB of memory" in line
+    assert not (project.root / "knn.json").exists()
