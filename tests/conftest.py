@@ -183,8 +183,7 @@ def baseline_repo(tmp_path_factory):
     changed_by_repro = git("status", "--porcelain", cwd=repo).stdout
     git("add", "-A", cwd=repo)
     git("commit", "-q", "--allow-empty", "-m", "baseline outputs", cwd=repo)
-    repo_info = BaselineRepo(repo, result.stdout, changed_by_repro)
-    return repo_info
+    return BaselineRepo(repo, result.stdout, changed_by_repro)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ packages, and an editable install from a scratch clone would re-point the shared
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -174,11 +173,9 @@ def step_result(results, prefix):
 # ---- a simulated pull request -----------------------------------------------------------------
 
 @pytest.fixture
-def pull_request(baseline_repo, tmp_path):
+def pull_request(pipeline_repo, tmp_path):
     """origin (bare) with main, whose outputs and run-cache sit in a directory DVC remote."""
-    source, _ = baseline_repo
-    author = tmp_path / "author"
-    shutil.copytree(source, author, symlinks=True)
+    author = pipeline_repo
     origin = bare_origin(tmp_path, author)
     storage = tmp_path / "dvc-storage"
     dvc("remote", "add", "-d", "shared", str(storage), cwd=author)
