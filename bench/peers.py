@@ -15,8 +15,6 @@ import statistics
 import time
 import warnings
 
-import numpy as np
-
 from bench.data import params as read_params
 from bench.data import split
 from fromzero.linear import LeastSquares, mean_squared_error
