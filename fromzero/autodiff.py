@@ -18,6 +18,8 @@ gradients of all its copies (``_unbroadcast``).
     array([-6., -8.])
 """
 
+import math
+
 import numpy as np
 
 from fromzero.activations import sigmoid
@@ -30,6 +32,8 @@ class Tensor:
     shape, filled in by ``output.backward()``. ``requires_grad=False`` marks a
     constant (the data X, y): nothing is propagated into it.
     """
+
+    __array_ufunc__ = None  # ndarray + Tensor: numpy defers to Tensor.__radd__, no array of Tensors
 
     def __init__(self, data, requires_grad=True, _parents=(), _op=""):
         self.data = np.asarray(data, dtype=np.float64)
@@ -65,8 +69,10 @@ class Tensor:
 
         def _backward():
             # d(a·b)/da = b, d(a·b)/db = a (elementwise)
-            _accumulate(self, other.data * out.grad)
-            _accumulate(other, self.data * out.grad)
+            if self.requires_grad:
+                _accumulate(self, other.data * out.grad)
+            if other.requires_grad:
+                _accumulate(other, self.data * out.grad)
         out._backward = _backward
         return out
 
@@ -91,8 +97,10 @@ class Tensor:
         return out
 
     def __pow__(self, exponent):
+        if isinstance(exponent, (np.generic, np.ndarray)) and np.ndim(exponent) == 0:
+            exponent = exponent.item()  # np.int64(2), np.float32(0.5): the Python number it holds
         if not isinstance(exponent, (int, float)):
-            raise TypeError("only a constant number is supported as the exponent")
+            raise TypeError(f"the exponent must be a constant real number, got {exponent!r}")
         out = Tensor(self.data ** exponent, _parents=(self,), _op=f"**{exponent}")
 
         def _backward():
@@ -101,19 +109,26 @@ class Tensor:
         out._backward = _backward
         return out
 
-    def sum(self, axis=None):
-        out = Tensor(self.data.sum(axis=axis), _parents=(self,), _op="sum")
+    def sum(self, axis=None, keepdims=False):
+        """Sum over ``axis`` (None: all; an int or a tuple, negative counting from the end), as numpy."""
+        out = Tensor(self.data.sum(axis=axis, keepdims=keepdims), _parents=(self,), _op="sum")
 
         def _backward():
             # d(Σ a)/da_i = 1: every summed element receives the output's gradient
-            g = out.grad if axis is None else np.expand_dims(out.grad, axis)
+            # (the summed axes put back as length 1, then stretched to the input's shape)
+            g = out.grad if axis is None or keepdims else np.expand_dims(out.grad, axis)
             _accumulate(self, np.broadcast_to(g, self.shape))
         out._backward = _backward
         return out
 
-    def mean(self, axis=None):
-        count = self.data.size if axis is None else self.data.shape[axis]
-        return self.sum(axis=axis) * (1.0 / count)  # built from sum and *: no backward of its own
+    def mean(self, axis=None, keepdims=False):
+        """Mean over ``axis``, as numpy: the sum divided by the number of elements summed."""
+        total = self.sum(axis=axis, keepdims=keepdims)
+        if axis is None:
+            count = self.data.size
+        else:
+            count = math.prod(self.shape[a] for a in (axis if isinstance(axis, tuple) else (axis,)))
+        return total * (1.0 / count)  # built from sum and *: no backward of its own
 
     def sigmoid(self):
         out = Tensor(sigmoid(self.data), _parents=(self,), _op="σ")
@@ -141,6 +156,9 @@ class Tensor:
     def __rmul__(self, other):
         return self * other
 
+    def __rmatmul__(self, other):
+        return _as_tensor(other) @ self
+
     # ---- the backward pass ----
 
     def backward(self):
@@ -150,17 +168,22 @@ class Tensor:
         gradient of its sum). Gradients are recomputed, not accumulated, on
         every call.
         """
-        order, visited = [], set()
-
-        def visit(node):  # depth-first: a node is listed after everything it was computed from
-            if id(node) not in visited:
-                visited.add(id(node))
-                for parent in node._parents:
-                    visit(parent)
+        # Topological order without recursion, so without a depth limit: a depth-first walk with a stack of (node,
+        # its parents not yet walked) lists each node after its parents; reversed, a grad is complete before use.
+        order, visited, stack = [], {self}, [(self, iter(self._parents))]
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if parent not in visited:  # walk into the first parent not seen yet, come back later
+                    visited.add(parent)
+                    stack.append((parent, iter(parent._parents)))
+                    break
+            else:  # every parent listed: list the node
+                stack.pop()
                 order.append(node)
-        visit(self)
         for node in order:
-            node.grad = np.zeros_like(node.data)
+            if node.requires_grad:  # a constant's grad is never written: it stays zeros
+                node.grad = np.zeros_like(node.data)
         self.grad = np.ones_like(self.data)  # dL/dL = 1
         for node in reversed(order):  # from the output back to the inputs
             node._backward()
