@@ -1,6 +1,6 @@
 """Stage `check_params`: fail `dvc repro` on any bad or misspelt key in params.yaml.
 
-    python -m stages.check_params --params params.yaml --out data/params.ok
+    python -m stages.check_params --params params.yaml --models models.yaml --out data/params.ok
 
 DVC reruns a stage only when a key it declares changes, so a typo such as
 `lrr: 0.001` would otherwise change nothing and say nothing. This stage depends
@@ -15,12 +15,13 @@ touches the file (its content untouched) so that git looks again and shows it mo
 params are bad, its message says which keys differ from HEAD and how to restore them.
 """
 
-import argparse
 import os
 import subprocess
 
-from stages.cli import StageError, stage_arguments, stage_main
+from stages.cli import StageError, path_option, stage_main, stage_parser
 from stages.files import write_text
+from stages.models import constructor_arguments, model_settings, read_models
+from stages.params import CORE_SECTIONS, SCHEMA, model_setting, read_params
 
 RESTORE = "touch {path} && git checkout -- {path}"
 
@@ -87,14 +88,53 @@ def _diff(before, after, prefix=""):
     return keys
 
 
+def whole_file_schema(entries):
+    """{dotted key: check} for every key params.yaml may hold, given the models of models.yaml.
+
+    The core keys; each model's section, with SCHEMA's checks where it has them and otherwise any of
+    its constructor's arguments (its class checks their values when it fits); and the report's gates.
+    """
+    from tools import gates
+
+    schema = {key: check for key, check in SCHEMA.items() if "." not in key or key.split(".")[0] in CORE_SECTIONS}
+    for entry in entries.values():
+        for key in entry.params:
+            own = {name: check for name, check in SCHEMA.items() if name.startswith(key + ".")}
+            if own:
+                schema.update(own)
+            elif key not in SCHEMA:
+                schema.update({f"{key}.{name}": model_setting for name in constructor_arguments(entry.model_class)})
+    schema.update(gates.schema(list(entries)))
+    return schema
+
+
+def check_models(entries, params, source):
+    """Every model's params keys exist and fit its class (a section's keys are constructor arguments)."""
+    import yaml
+
+    with open(source, encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    for entry in entries.values():
+        for key in entry.params:
+            if key not in params and key not in raw:
+                raise StageError(f"{source}: missing section '{key}', which models.yaml's {entry.name} reads; add "
+                                 f"its settings (`{key}: {{...}}`) or list [seed] in models.yaml for a model without")
+        model_settings(entry, {**params, **{key: raw.get(key) or {} for key in entry.params if key not in params}},
+                       source)
+
+
 @stage_main
 def main(argv=None):
-    peek = argparse.ArgumentParser(add_help=False)
-    peek.add_argument("--params", default="params.yaml")
-    path = peek.parse_known_args(argv)[0].params
+    parser = stage_parser(__doc__, ["all of it"])
+    path_option(parser, "models", "the list of models (models.yaml): which sections and gates are allowed")
+    path_option(parser, "out", "the file written when every key is valid (its bytes never change)")
+    args = parser.parse_args(argv)
+    path = args.params
     repair_git_stat_cache(path)
     try:
-        args, params = stage_arguments(argv, __doc__, "out")  # reading the params is most of the check
+        entries = read_models(args.models)
+        params = read_params(path, schema=whole_file_schema(entries))  # reading the params is most of the check
+        check_models(entries, params, path)
     except StageError as error:
         changed = keys_changed_since_head(path)
         if not changed:

@@ -12,7 +12,8 @@ from pathlib import Path
 from stages.errors import StageError
 from stages.params import read_params
 
-__all__ = ["StageError", "check_work", "divergence_message", "stage_arguments", "stage_main"]
+__all__ = ["StageError", "check_work", "divergence_message", "path_option", "stage_arguments", "stage_main",
+           "stage_parser"]
 
 
 def stage_main(main):
@@ -38,25 +39,36 @@ def stage_main(main):
     return wrapper
 
 
-def stage_arguments(argv, description, *paths, repeated=(), choices=None):
-    """A stage's command line and its validated params: ``(args, params)``.
+def stage_parser(description, reads):
+    """A stage's argparse parser: ``--params``, and under ``--help`` the params keys it reads.
 
-    Every stage takes ``--params`` (default params.yaml) and the required path
-    options named in ``paths`` ("train", "out-dir", ...), which dvc.yaml passes
-    next to the stage's deps and outs; each arrives as a ``pathlib.Path``.
-    Options in ``repeated`` may be given several times (a list of strings);
-    ``choices`` maps an option to the values it allows.
+    ``reads`` is the list dvc.yaml declares for the stage (tests/test_deps.py holds the two equal).
+    Each stage adds its path options with ``path_option``: dvc.yaml passes them next to the stage's
+    deps and outs, so no path is written twice.
     """
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--params", default="params.yaml")
-    for name in paths:
-        parser.add_argument(f"--{name}", required=True, type=Path)
-    for name in repeated:
-        parser.add_argument(f"--{name}", required=True, action="append")
-    for name, allowed in (choices or {}).items():
-        parser.add_argument(f"--{name}", required=True, choices=list(allowed))
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=f"params it reads from --params: {', '.join(reads)}" if reads
+                                     else "it reads no params")
+    parser.add_argument("--params", default="params.yaml", metavar="FILE",
+                        help="the params file (default: params.yaml); only the keys listed below are read")
+    return parser
+
+
+def path_option(parser, name, help, **kwargs):
+    parser.add_argument(f"--{name}", required=True, type=Path, metavar="PATH", help=help, **kwargs)
+
+
+def stage_arguments(argv, description, paths, reads):
+    """A stage's command line and the params it reads, validated: ``(args, params)``.
+
+    ``paths`` maps each required path option ("train", "out-dir", ...) to its help; each arrives as
+    a ``pathlib.Path``. ``reads`` is the params keys (or sections) the stage reads.
+    """
+    parser = stage_parser(description, reads)
+    for name, help in paths.items():
+        path_option(parser, name, help)
     args = parser.parse_args(argv)
-    return args, read_params(args.params)
+    return args, read_params(args.params, keys=reads)
 
 
 def divergence_message(error, key, value):
@@ -79,7 +91,7 @@ def check_work(key, value, rows, bytes_per_unit, seconds_per_unit=0.0, *, source
 
     ``rows`` is what one unit of ``value`` is multiplied by on this data (rows, or rows × features);
     ``bytes_per_unit`` and ``seconds_per_unit`` are the measured cost of one value·row; the
-    model stages count their cross-validation's fits in ``rows`` too (``crossval.fit_rows``).
+    model stages count their cross-validation's fits in ``rows`` too (stages/fit.py).
     Raises StageError naming the key, the value, the rows, what it would need and the most that fits.
     """
     units = value * rows

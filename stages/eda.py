@@ -9,7 +9,7 @@ blank in the heatmap, never a crash. Metrics: eda.<feature>.corr and .rank for e
 import numpy as np
 
 from stages.cli import stage_arguments, stage_main
-from stages.files import read_columns, save_figure, split_header, write_json, write_lines
+from stages.files import all_or_nothing, read_columns, save_figure, split_header, write_columns, write_json
 
 MAX_SCATTER_PANELS = 4
 # The heatmap and correlation.json show the target and the columns most correlated with it, at most
@@ -88,9 +88,15 @@ def draw_scatter(columns, y, target, corr_of):
     return figure
 
 
+READS = ["data.target", "data.features"]
+
+
 @stage_main
 def main(argv=None):
-    args, params = stage_arguments(argv, __doc__, "train", "out-dir", "metrics")
+    args, params = stage_arguments(argv, __doc__, {
+        "train": "the training split (CSV) written by the load stage",
+        "out-dir": "the folder of the pictures and plot data it writes",
+        "metrics": "the JSON file of each feature's correlation and rank"}, READS)
     features, target = params["data"]["features"], params["data"]["target"]
     names = split_header(args.train)
     values = read_columns(args.train, names)
@@ -107,22 +113,23 @@ def main(argv=None):
                     for j, col in enumerate(shown_columns)} for i, row in enumerate(shown_columns)}
     if constant.any():
         matrix["note"] = f"{CONSTANT_NOTE}: {', '.join(np.array(shown_columns)[constant])}"
-    write_json(args.out_dir / "correlation.json", matrix, digits=4)
-    write_lines(args.out_dir / "ranking.csv", b"feature,correlation,rank",
-                [f"{name},{'' if r is None else f'{r:.4f}'},{'' if rank is None else rank}".encode()
-                 for name, r, rank in ranked])
-    save_figure(draw_heatmap(shown_columns, corr), args.out_dir / "heatmap.png")
-    shown = sorted(features, key=lambda f: (rank_of[f] is None, rank_of[f] or 0))[:MAX_SCATTER_PANELS]
-    y = values[:, names.index(target)]
-    save_figure(draw_scatter({f: values[:, names.index(f)] for f in shown}, y, target, corr_of),
-                args.out_dir / "scatter.png")
-
     metrics = {}
     for feature in features:
         metrics[feature] = {"corr": corr_of[feature], "rank": rank_of[feature]}
         if corr_of[feature] is None:
             metrics[feature]["note"] = CONSTANT_NOTE
-    write_json(args.metrics, {"eda": metrics})
+    shown = sorted(features, key=lambda f: (rank_of[f] is None, rank_of[f] or 0))[:MAX_SCATTER_PANELS]
+    y = values[:, names.index(target)]
+    with all_or_nothing():  # the pictures are drawn first: a failure leaves every old output as it was
+        write_json(args.out_dir / "correlation.json", matrix, digits=4)
+        write_columns(args.out_dir / "ranking.csv", {
+            "feature": [name for name, _, _ in ranked],
+            "correlation": ["" if r is None else f"{r:.4f}" for _, r, _ in ranked],
+            "rank": ["" if rank is None else rank for _, _, rank in ranked]})
+        save_figure(draw_heatmap(shown_columns, corr), args.out_dir / "heatmap.png")
+        save_figure(draw_scatter({f: values[:, names.index(f)] for f in shown}, y, target, corr_of),
+                    args.out_dir / "scatter.png")
+        write_json(args.metrics, {"eda": metrics})
 
 
 if __name__ == "__main__":

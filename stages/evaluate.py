@@ -1,135 +1,230 @@
-"""Stage `evaluate`: every model on the held-out split, beside the baseline and the exact answer.
+"""Stage `evaluate`: every model of models.yaml on the held-out split, beside the baseline and the exact answer.
 
-    python -m stages.evaluate --train data/prepared/train.csv --test data/prepared/test.csv \
-        --model baseline=models/baseline.json ... --model net=models/net.json \
-        --cv baseline=models/baseline.cv.json ... --cv net=models/net.cv.json \
-        --metrics metrics/evaluate.json --cv-metrics metrics/cv.json \
-        --predictions plots/evaluate/predictions.csv --response plots/evaluate/response.csv
+    python -m stages.evaluate --models models.yaml --fitted models --train data/prepared/train.csv \
+        --test data/prepared/test.csv --metrics metrics --plots plots/evaluate --figures plots/figures
 
-Each model is rebuilt from its file and predicts with its own ``predict``.
-Every score carries a bootstrap interval over the test rows, and every model's
-MSE is compared with least squares' on the same rows (a paired bootstrap), so a
-difference can be told from the luck of the split; each model's cross-validation
-on the training split, written by its own stage, is gathered into metrics/cv.json.
+Each model is rebuilt from its folder (models/<name>/, written by its `fit@<name>` stage) and
+predicts with its own ``predict``. Every score carries a bootstrap interval over the test rows, and
+every model's MSE is compared with least squares' on the same rows (a paired bootstrap), so a
+difference can be told from the luck of the split; a model fitted on several seeds gets the spread
+of its test MSE over them. Writes, in long format (one row per model and point, so no plot
+definition names a model):
+
+    metrics/test_mse.json    each model's test MSE: the summary `dvc exp show` leads with
+    metrics/evaluate.json    each model's test scores, intervals, the paired difference, the seed spread
+    metrics/cv.json          each model's cross-validation on the training split
+    metrics/fit.json         what each fit says about itself (training MSE, iterations, converged)
+    plots/evaluate/predictions.csv, response.csv, loss.csv; plots/figures/<model>/*.png
+
 numpy only: this stage reruns on every experiment.
 """
+
+import csv
 
 import numpy as np
 
 from fromzero.metrics import bootstrap_mse_interval, paired_bootstrap_difference, regression_scores
-from fromzero.registry import MODEL_NAMES, model_from_dict
-from stages.cli import StageError, check_work, stage_arguments, stage_main
-from stages.files import read_json, read_xy, write_columns, write_json
+from stages.cli import StageError, check_work, path_option, stage_main, stage_parser
+from stages.files import all_or_nothing, read_json, read_xy, write_bytes, write_columns, write_json
+from stages.models import read_models
+from stages.params import read_params
 
+READS = ["seed", "data.target", "data.features", "evaluate.bootstrap", "evaluate.confidence"]
+BASELINE, REFERENCE = "baseline", "least_squares"  # the yardsticks: every model is scored beside them
 MAX_PREDICTION_ROWS = 5000  # plot data, not an archive: a seeded sample of a big test split
 RESPONSE_POINTS = 100
 
 
-def model_paths(pairs, option="--model"):
-    """``name=path`` arguments -> {name: path}, every registry model exactly once."""
-    paths = dict(pair.split("=", 1) for pair in pairs)
-    if sorted(paths) != sorted(MODEL_NAMES) or len(paths) != len(pairs):
-        raise StageError(f"dvc.yaml: evaluate needs one {option} name=path for each of {', '.join(MODEL_NAMES)}; "
-                         f"got {', '.join(pairs)}")
-    return {name: paths[name] for name in MODEL_NAMES}
+class Fitted:
+    """What ``fit@<name>`` left in models/<name>/, read and checked (StageError naming the file if not)."""
+
+    def __init__(self, entry, folder):
+        self.name, self.folder = entry.name, folder
+        saved = self.json("model.json")
+        if not isinstance(saved, dict) or saved.get("model") != entry.name or not isinstance(saved.get("params"), dict):
+            raise self.broken("model.json", f"does not hold model {entry.name!r}")
+        self.model = self.rebuild(entry, saved["params"], "model.json")
+        self.cv = self.numbers("cv.json")
+        self.fit = self.numbers("fit.json")
+        seeds = self.json("seeds.json", missing=None) or {}
+        if not isinstance(seeds, dict) or not all(isinstance(value, dict) for value in seeds.values()):
+            raise self.broken("seeds.json", "is not a mapping of seed to fitted parameters")
+        self.seeds = {seed: self.rebuild(entry, value, "seeds.json") for seed, value in sorted(seeds.items())}
+        self.curve = self.read_curve()
+        self.figures = sorted((folder / "figures").glob("*.png")) if (folder / "figures").is_dir() else []
+
+    def broken(self, file, problem):
+        return StageError(f"{self.folder / file}: {problem}; rerun `dvc repro -f fit@{self.name}`")
+
+    def json(self, file, missing="error"):
+        path = self.folder / file
+        try:
+            return read_json(path)
+        except FileNotFoundError:
+            if missing != "error":
+                return missing
+            raise StageError(f"{path}: not found; run `dvc repro fit@{self.name}` first") from None
+        except (UnicodeDecodeError, ValueError) as error:  # JSONDecodeError is a ValueError
+            raise self.broken(file, f"not the JSON fit@{self.name} writes ({error})") from None
+
+    def numbers(self, file):
+        """A flat JSON object of finite numbers and true/false, as the fit stage writes it."""
+        data = self.json(file)
+        if not isinstance(data, dict) or not all(
+                isinstance(key, str) and (isinstance(value, bool) or
+                                          (isinstance(value, (int, float)) and np.isfinite(value)))
+                for key, value in data.items()):
+            raise self.broken(file, "is not a flat object of finite numbers")
+        return data
+
+    def rebuild(self, entry, params, file):
+        try:
+            return entry.model_class.from_dict(params)
+        except (KeyError, TypeError, ValueError, IndexError) as error:
+            raise self.broken(file, f"model {self.name!r} cannot be rebuilt from it ({error})") from None
+
+    def read_curve(self):
+        path = self.folder / "curve.csv"
+        if not path.exists():
+            return None
+        with open(path, encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        try:
+            values = np.array(rows[1:], dtype=np.float64)
+            if rows[0][1:] != ["loss"] or values.ndim != 2 or values.shape[1] != 2 or not np.isfinite(values).all():
+                raise ValueError("expected columns step (or trial) and loss, finite numbers")
+        except (IndexError, ValueError) as error:
+            raise self.broken("curve.csv", f"not the loss curve the fit writes ({error})") from None
+        return rows[0][0], values
 
 
-def read_stage_output(path, name):
-    """A JSON file that stage ``name`` wrote; StageError if it is missing or not what that stage writes."""
-    try:
-        return read_json(path)
-    except FileNotFoundError:
-        raise StageError(f"{path}: not found; run `dvc repro {name}` first") from None
-    except (UnicodeDecodeError, ValueError) as error:  # JSONDecodeError is a ValueError
-        raise StageError(f"{path}: not the JSON stage {name} writes ({error}); rerun `dvc repro -f {name}`") from None
-
-
-def read_model(path, name):
-    """The fitted model ``name`` from a file ``write_model`` wrote."""
-    saved = read_stage_output(path, name)
-    if not isinstance(saved, dict) or saved.get("model") != name:
-        raise StageError(f"{path}: does not hold model {name!r}; check dvc.yaml, or rerun `dvc repro -f {name}`")
-    try:
-        return model_from_dict(name, saved["params"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise StageError(f"{path}: model {name!r} cannot be rebuilt from it ({error}); "
-                         f"rerun `dvc repro -f {name}`") from None
-
-
-def score_models(y_test, predictions, settings, seed):
+def score_models(y_test, predictions, resamples, confidence, seed):
     """{model: {mse, rmse, mae, r2, mse_low, mse_high, vs_ls, vs_ls_low, vs_ls_high}} on the test rows."""
-    resamples, confidence = settings["bootstrap"], settings["confidence"]
     metrics = {}
     for name, y_hat in predictions.items():
         scores = regression_scores(y_test, y_hat)
         scores["mse_low"], scores["mse_high"] = bootstrap_mse_interval(
             y_test, y_hat, resamples=resamples, seed=seed, confidence=confidence)
-        if name != "least_squares":
+        if name != REFERENCE and REFERENCE in predictions:
             difference, low, high = paired_bootstrap_difference(
-                y_test, y_hat, predictions["least_squares"], resamples=resamples, seed=seed, confidence=confidence)
+                y_test, y_hat, predictions[REFERENCE], resamples=resamples, seed=seed, confidence=confidence)
             # MSE minus least squares' on the same rows: below zero with `high` < 0 is a real win.
             scores["vs_ls"], scores["vs_ls_low"], scores["vs_ls_high"] = difference, low, high
         metrics[name] = scores
     return metrics
 
 
+def seed_spread(fitted, X_test, y_test):
+    """{"mse_seeds_median", "_min", "_max"}: the test MSE over the main seed and the fit's further seeds."""
+    from fromzero.linear import mean_squared_error
+
+    mse = [mean_squared_error(y_test, model.predict(X_test)) for model in [fitted.model, *fitted.seeds.values()]]
+    return {"mse_seeds_median": float(np.median(mse)), "mse_seeds_min": float(np.min(mse)),
+            "mse_seeds_max": float(np.max(mse)), "seeds": len(mse)}
+
+
 def response_curves(X_train, models, features):
-    """Each model's prediction along each feature, the others held at their training median.
+    """Each model's prediction along each feature, the others at their training median (long format).
 
     With one feature these are the fitted curves over the data's range.
     """
     median = np.median(X_train, axis=0)
-    columns = {"feature": [], "value": []}
-    columns.update({name: [] for name in models})
-    for j, feature in enumerate(features):
-        grid = np.linspace(X_train[:, j].min(), X_train[:, j].max(), RESPONSE_POINTS)
-        rows = np.tile(median, (RESPONSE_POINTS, 1))
-        rows[:, j] = grid
-        columns["feature"] += [feature] * RESPONSE_POINTS
-        columns["value"] += list(grid)
-        for name, model in models.items():
-            columns[name] += list(model.predict(rows))
+    columns = {"model": [], "feature": [], "value": [], "predicted": []}
+    for name, model in models.items():
+        for j, feature in enumerate(features):
+            grid = np.linspace(X_train[:, j].min(), X_train[:, j].max(), RESPONSE_POINTS)
+            rows = np.tile(median, (RESPONSE_POINTS, 1))
+            rows[:, j] = grid
+            columns["model"] += [name] * RESPONSE_POINTS
+            columns["feature"] += [feature] * RESPONSE_POINTS
+            columns["value"] += list(grid)
+            columns["predicted"] += list(model.predict(rows))
     return columns
+
+
+def prediction_rows(y_test, predictions):
+    """Test rows (a seeded sample of a big split) × models, long format: model, row, actual, predicted."""
+    rows = np.arange(len(y_test))
+    if len(rows) > MAX_PREDICTION_ROWS:
+        rows = np.sort(np.random.default_rng(0).choice(len(rows), MAX_PREDICTION_ROWS, replace=False))
+    columns = {"model": [], "row": [], "actual": [], "predicted": []}
+    for name, y_hat in predictions.items():
+        columns["model"] += [name] * len(rows)
+        columns["row"] += list(rows)
+        columns["actual"] += list(y_test[rows])
+        columns["predicted"] += list(y_hat[rows])
+    return columns
+
+
+def loss_rows(fitted):
+    """Every iterative model's training loss, long format: model, iteration (its step or trial), unit, loss."""
+    columns = {"model": [], "iteration": [], "unit": [], "loss": []}
+    for name, model in fitted.items():
+        if model.curve is None:
+            continue
+        unit, values = model.curve
+        columns["model"] += [name] * len(values)
+        columns["iteration"] += [int(value) for value in values[:, 0]]
+        columns["unit"] += [unit] * len(values)
+        columns["loss"] += list(values[:, 1])
+    return columns
+
+
+def parse_arguments(argv):
+    parser = stage_parser(__doc__, READS)
+    path_option(parser, "models", "the list of models (models.yaml)")
+    path_option(parser, "fitted", "the folder of the fitted models, one folder each (models/)")
+    path_option(parser, "train", "the training split (CSV): the range of the response curves")
+    path_option(parser, "test", "the held-out split (CSV) every model is scored on")
+    path_option(parser, "metrics", "the folder of the metrics it writes (test_mse, evaluate, cv, fit .json)")
+    path_option(parser, "plots", "the folder of the plot data it writes (predictions, response, loss .csv)")
+    path_option(parser, "figures", "the folder the models' own pictures are copied to, one folder each")
+    return parser.parse_args(argv)
 
 
 @stage_main
 def main(argv=None):
-    args, params = stage_arguments(argv, __doc__, "train", "test", "metrics", "cv-metrics", "predictions",
-                                   "response", repeated=("model", "cv"))
-    features = params["data"]["features"]
-    X_train, _ = read_xy(args.train, params)
-    X_test, y_test = read_xy(args.test, params)
-    paths = model_paths(args.model)
-    models = {name: read_model(path, name) for name, path in paths.items()}
-    cross_validation = {name: read_stage_output(path, name) for name, path in model_paths(args.cv, "--cv").items()}
-    wrong_width = [name for name, model in models.items() if model.n_features_in_ != X_test.shape[1]]
-    if wrong_width:
-        raise StageError(f"{paths[wrong_width[0]]}: fitted on other columns than data.features = "
-                         f"{features}; rerun `dvc repro` so every model is fitted on the same columns")
+    args = parse_arguments(argv)
+    params = read_params(args.params, keys=READS)
+    features, target = params["data"]["features"], params["data"]["target"]
+    settings, seed = params["evaluate"], params["seed"]
+    entries = read_models(args.models)
+    X_train, _ = read_xy(args.train, features, target)
+    X_test, y_test = read_xy(args.test, features, target)
+    fitted = {name: Fitted(entry, args.fitted / name) for name, entry in entries.items()}
+    for name, model in fitted.items():
+        if model.model.n_features_in_ != X_test.shape[1]:
+            raise StageError(f"{model.folder / 'model.json'}: fitted on other columns than data.features = "
+                             f"{features}; rerun `dvc repro` so every model is fitted on the same columns")
     # Two bootstrap intervals a model (its MSE, and its difference from least squares): ~7 ns a resample·row.
-    intervals = 2 * len(models) - 1
-    check_work("evaluate.bootstrap", params["evaluate"]["bootstrap"], len(y_test) * intervals, 0, 7e-9,
+    intervals = 2 * len(fitted) - 1
+    check_work("evaluate.bootstrap", settings["bootstrap"], len(y_test) * intervals, 0, 7e-9,
                what=f"{len(y_test)} test rows × {intervals} intervals")
-    predictions = {name: model.predict(X_test) for name, model in models.items()}
-    for name, y_hat in predictions.items():  # a model file edited by hand can predict inf
-        if not np.all(np.isfinite(y_hat)):
-            raise StageError(f"{paths[name]}: predicts a non-finite value on the test split; "
-                             f"rerun `dvc repro -f {name}`")
-    metrics = score_models(y_test, predictions, params["evaluate"], params["seed"])
+    predictions = {}
+    for name, model in fitted.items():
+        predictions[name] = y_hat = model.model.predict(X_test)
+        if not np.all(np.isfinite(y_hat)):  # a model file edited by hand can predict inf
+            raise model.broken("model.json", "it predicts a non-finite value on the test split")
+    metrics = score_models(y_test, predictions, settings["bootstrap"], settings["confidence"], seed)
     for name, scores in metrics.items():  # predictions far off the data's scale overflow a square
         if not all(value is None or np.isfinite(value) for value in scores.values()):
-            raise StageError(f"{paths[name]}: its predictions are so far off that their squared errors "
-                             f"overflow; rerun `dvc repro -f {name}`")
-    response = response_curves(X_train, models, features)
+            raise fitted[name].broken("model.json", "its predictions are so far off that their squared errors overflow")
+        if fitted[name].seeds:
+            scores.update(seed_spread(fitted[name], X_test, y_test))
 
-    rows = np.arange(len(y_test))
-    if len(rows) > MAX_PREDICTION_ROWS:
-        rows = np.sort(np.random.default_rng(0).choice(len(rows), MAX_PREDICTION_ROWS, replace=False))
-    write_columns(args.predictions, {"row": rows, "actual": y_test[rows],
-                                     **{name: y_hat[rows] for name, y_hat in predictions.items()}})
-    write_columns(args.response, response)
-    write_json(args.metrics, metrics)
-    write_json(args.cv_metrics, cross_validation)
+    with all_or_nothing():
+        write_json(args.metrics / "test_mse.json", {name: scores["mse"] for name, scores in metrics.items()})
+        write_json(args.metrics / "evaluate.json", metrics)
+        write_json(args.metrics / "cv.json", {name: model.cv for name, model in fitted.items()})
+        write_json(args.metrics / "fit.json", {name: model.fit for name, model in fitted.items()})
+        write_columns(args.plots / "predictions.csv", prediction_rows(y_test, predictions))
+        write_columns(args.plots / "response.csv",
+                      response_curves(X_train, {name: model.model for name, model in fitted.items()}, features))
+        write_columns(args.plots / "loss.csv", loss_rows(fitted), digits=8)
+        args.figures.mkdir(parents=True, exist_ok=True)  # DVC's output, even when no model has a picture
+        for name, model in fitted.items():
+            for figure in model.figures:
+                write_bytes(args.figures / name / figure.name, figure.read_bytes())
 
 
 if __name__ == "__main__":

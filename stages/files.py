@@ -7,6 +7,7 @@ rounded floats, PNGs without a timestamp or software tag.
 """
 
 import csv
+import io
 import json
 import math
 import os
@@ -28,27 +29,78 @@ def _umask():
     return mask
 
 
+_PENDING = []  # inside ``all_or_nothing()``: the (temporary, target) pairs still to be renamed
+
+
+@contextmanager
+def all_or_nothing():
+    """Every write inside goes to a temporary file beside its target; all are renamed at the end.
+
+    So a stage that fails halfway (a bad value found late, a full disk, a read-only folder, Ctrl-C)
+    replaces none of its outputs: the temporaries are removed and the old files stay as they were.
+    """
+    if _PENDING:  # already inside one: the outer one renames
+        yield
+        return
+    _PENDING.append(None)  # marks the transaction open
+    try:
+        yield
+        for temporary, target in _PENDING[1:]:
+            _rename(temporary, target)
+    finally:
+        for pair in _PENDING[1:]:
+            if os.path.exists(pair[0]):
+                os.remove(pair[0])
+        _PENDING.clear()
+
+
+def _rename(temporary, target):
+    try:
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, target)
+    except OSError as error:
+        raise StageError(f"{target}: cannot be written ({error.strerror or error})") from None
+
+
 @contextmanager
 def atomic_path(path):
     """Yield a temporary path in the target's folder; rename it to ``path`` on success.
 
     The file gets the permissions an ordinary ``open()`` would give (0644 under
     umask 022), not mkstemp's private 0600. Temporaries that a killed run left
-    beside the target are removed first.
+    beside the target are removed first. Inside ``all_or_nothing()`` the rename
+    waits for the end of the block. A write the disk or the folder refuses is
+    one StageError naming the path.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        stale.unlink(missing_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
     try:
-        yield temporary
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(handle)
+    except OSError as error:
+        raise StageError(f"{path}: cannot be written ({error.strerror or error})") from None
+    try:
+        try:
+            yield temporary
+        except OSError as error:  # the disk filled up or the file system refused mid-write
+            raise StageError(f"{path}: cannot be written ({error.strerror or error})") from None
+        if _PENDING:
+            _PENDING.append((temporary, path))
+            return
+        _rename(temporary, path)
     finally:
-        if os.path.exists(temporary):
+        if not (_PENDING and _PENDING[-1] == (temporary, path)) and os.path.exists(temporary):
             os.remove(temporary)
+
+
+def write_bytes(path, data):
+    with atomic_path(path) as temporary:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
 
 
 def write_text(path, text):
@@ -101,7 +153,8 @@ def read_json(path):
 def write_columns(path, columns, digits=6):
     """A CSV from named columns of equal length (name -> sequence), floats at ``digits`` significant digits.
 
-    numpy only: the stages that rerun on every experiment never import pandas.
+    Quoted as RFC 4180 says (the csv module): a column name or a value with a comma, a quote or a
+    line break stays one cell. numpy only: the stages that rerun on every experiment never import pandas.
     """
     import numpy as np
 
@@ -113,8 +166,11 @@ def write_columns(path, columns, digits=6):
             return f"{float(value):.{digits}g}"
         return str(value)
 
-    lines = [",".join(cell(value) for value in row).encode() for row in zip(*arrays)]
-    write_lines(path, ",".join(names).encode(), lines)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(names)
+    writer.writerows([cell(value) for value in row] for row in zip(*arrays))
+    write_text(path, buffer.getvalue())
 
 
 def split_header(path):
@@ -151,15 +207,14 @@ def read_columns(path, columns):
     return values
 
 
-def read_xy(path, params):
-    """(X, y) of a split: X (n, d) from data.features, y (n,) from data.target."""
-    data = params["data"]
-    values = read_columns(path, [*data["features"], data["target"]])
+def read_xy(path, features, target):
+    """(X, y) of a split: X (n, d) from the columns ``features``, y (n,) from ``target``."""
+    values = read_columns(path, [*features, target])
     return values[:, :-1], values[:, -1]
 
 
 def write_model(path, name, model):
-    """A fitted model as JSON: its registry name and ``to_dict()``, floats at MODEL_DIGITS."""
+    """A fitted model as JSON: its name in models.yaml and ``to_dict()``, floats at MODEL_DIGITS."""
     write_json(path, {"model": name, "params": model.to_dict()}, digits=MODEL_DIGITS)
 
 

@@ -308,9 +308,13 @@ def csv_header(columns):
     return buffer.getvalue().encode()
 
 
+READS = ["seed", "data.csv", "data.target", "data.features", "data.test_size"]
+
+
 @stage_main
 def main(argv=None):
-    args, params = stage_arguments(argv, __doc__, "train", "test")
+    args, params = stage_arguments(argv, __doc__, {"train": "the training split to write (CSV)",
+                                                   "test": "the held-out split to write (CSV)"}, READS)
     data, seed = params["data"], params["seed"]
     table = read_table(data["csv"])
     check_columns(table, data["features"], data["target"], data["test_size"])

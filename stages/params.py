@@ -10,7 +10,6 @@ import math
 
 import yaml
 
-from fromzero.registry import MODEL_NAMES
 from stages.errors import StageError
 
 
@@ -26,6 +25,7 @@ BOUNDS = {
     "net.steps": (10**6, "about 80 s with 4 units on 404 rows: 78 us a step"),
     "gd.steps": (10**6, "about 6 s and 8 MiB of loss history on 404 rows: 6 us a step"),
     "cv.folds": (100, "100 fits of every model, about 30 s on 404 rows"),
+    "seeds": (100, "100 fits of every seeded model, about 10 s for the net on 404 rows"),
     "evaluate.bootstrap": (10**5, "about 1 s a model on 102 test rows: 9 ns a resample·row"),
 }
 
@@ -117,18 +117,6 @@ def column_names(value):
     return value, None
 
 
-def model_list(value):
-    if not isinstance(value, list):
-        return None, f"a list of model names (may be empty: []), models: {', '.join(MODEL_NAMES)}"
-    for model in value:
-        if model not in MODEL_NAMES or model == "least_squares":
-            close = difflib.get_close_matches(str(model), MODEL_NAMES, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close and close[0] != model else ""
-            others = ", ".join(name for name in MODEL_NAMES if name != "least_squares")
-            return None, f"model names other than least_squares, not '{model}'{hint}; models: {others}"
-    return value, None
-
-
 def positive_float(value):
     number = _number(value)
     if number is None or not math.isfinite(number) or number <= 0:
@@ -168,26 +156,22 @@ def file_path(value):
     return value, None
 
 
-def ratio_per_model(value):
-    if not isinstance(value, dict) or not value:
-        return None, f"a mapping of model name to a number > 0, models: {', '.join(MODEL_NAMES)}"
-    checked = {}
-    for model, ratio in value.items():
-        if model not in MODEL_NAMES:
-            close = difflib.get_close_matches(str(model), MODEL_NAMES, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            return None, f"model names only, not '{model}'{hint}; models: {', '.join(MODEL_NAMES)}"
-        number, _ = positive_float(ratio)
-        if number is None:
-            return None, f"a number > 0 for each model, not {model}: {ratio!r}"
-        checked[model] = number
-    return checked, None
+def model_setting(value):
+    """A setting of a model that has no checks here: its class checks it when it fits."""
+    scalar = (bool, int, float, str, type(None))
+    if isinstance(value, scalar) or (isinstance(value, list) and all(isinstance(item, scalar) for item in value)):
+        return value, None
+    return None, "a number, a text, true/false or a list of them"
+
+
+model_setting.optional = True  # the constructor's default stands in for a missing one
 
 
 # Dotted key -> check. A check returns (value, None) or (None, what is allowed).
 SCHEMA = {
     "seed": seed,
     "lr": positive_float,
+    "seeds": bounded_int(1, BOUNDS["seeds"][0]),
     "data.csv": file_path,
     "data.target": column_name,
     "data.features": column_names,
@@ -208,78 +192,111 @@ SCHEMA = {
     "cv.folds": bounded_int(2, BOUNDS["cv.folds"][0]),
     "evaluate.bootstrap": bounded_int(100, BOUNDS["evaluate.bootstrap"][0]),
     "evaluate.confidence": bounded_fraction(0.5, 0.999),
-    "gates.max_mse_ratio": ratio_per_model,
-    "gates.regression_tolerance": non_negative_float,
-    "gates.beats_least_squares": model_list,
 }
+CORE_SECTIONS = ("data", "cv", "evaluate")  # the rest of SCHEMA's sections are models' settings
 RENAMED = {"data.feature": "data.features (a list): write `features: [RM]`"}
-SECTIONS = {key.split(".")[0] for key in SCHEMA if "." in key}
 
 
-def _flatten(tree, prefix=""):
+def _sections(schema):
+    return {key.split(".")[0] for key in schema if "." in key}
+
+
+def _flatten(tree, sections, prefix=""):
     for key, value in tree.items():
         dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and dotted in SECTIONS:
-            yield from _flatten(value, dotted + ".")
+        if isinstance(value, dict) and dotted in sections:
+            yield from _flatten(value, sections, dotted + ".")
         else:
             yield dotted, value
 
 
-def validate_params(raw, source="params.yaml"):
-    """Check a parsed params mapping against SCHEMA; return it with numbers coerced.
-
-    Raises StageError for the first unknown, missing or invalid key, in file order.
-    """
-    if raw is None:
-        raise StageError(f"{source}: is empty (or only comments); restore it with `git checkout -- {source}`")
-    if not isinstance(raw, dict):
-        raise StageError(f"{source}: expected a mapping of keys to values, got {type(raw).__name__}")
-    flat = dict(_flatten(raw))
-    checked = {}
-    for key, value in flat.items():
-        if key in SECTIONS:  # a section written as a single value
-            keys = ", ".join(name for name in SCHEMA if name.startswith(key + "."))
-            raise StageError(f"{source}: {key} = {value!r} is not allowed: must be a section with {keys}")
-        if key in RENAMED:
-            raise StageError(f"{source}: {key} = {value!r}: {key} is now {RENAMED[key]}")
-        if key not in SCHEMA:
-            close = difflib.get_close_matches(key, list(SCHEMA) + sorted(SECTIONS), n=1, cutoff=0.6)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise StageError(f"{source}: unknown key '{key}'{hint}")
-        check = SCHEMA[key]
-        result, allowed = check(value, key) if getattr(check, "takes_key", False) else check(value)
-        if isinstance(allowed, TooLarge):
-            raise StageError(f"{source}: {key} = {value!r} is too large: {allowed}")
-        if allowed is not None:
-            raise StageError(f"{source}: {key} = {value!r} is not allowed: must be {allowed}")
-        checked[key] = result
-    missing = [key for key in SCHEMA if key not in checked]
-    if missing:
-        raise StageError(f"{source}: missing key '{missing[0]}' (see the README's params table)")
-    if checked["random_search.low"] > checked["random_search.high"]:
-        raise StageError(
-            f"{source}: random_search.low = {checked['random_search.low']} is above "
-            f"random_search.high = {checked['random_search.high']}: the range must be ordered"
-        )
-    if checked["data.target"] in checked["data.features"]:
-        raise StageError(f"{source}: data.features = {checked['data.features']!r} holds data.target = "
-                         f"{checked['data.target']!r}: predicting a column from itself teaches nothing")
-    if checked["net.optimizer"] == "lbfgs" and checked["net.batch_size"] not in (0, "auto"):
-        raise StageError(f"{source}: net.batch_size = {checked['net.batch_size']!r} does not go with "
-                         "net.optimizer = 'lbfgs', which works on the full batch; set net.batch_size: auto or 0")
-    resamples, confidence = checked["evaluate.bootstrap"], checked["evaluate.confidence"]
-    needed = math.ceil(10 / (1 - confidence) - 1e-9)  # 5 resamples beyond each end of the interval
-    if resamples < needed:
-        raise StageError(f"{source}: evaluate.bootstrap = {resamples} is too few for evaluate.confidence = "
-                         f"{confidence:g}: each tail needs 5 resamples, so at least {needed}")
+def _nested(flat):
     nested = {}
-    for key, value in checked.items():
+    for key, value in flat.items():
         *sections, leaf = key.split(".")
         node = nested
         for section in sections:
             node = node.setdefault(section, {})
         node[leaf] = value
     return nested
+
+
+def validate_params(raw, source="params.yaml", keys=None, schema=None):
+    """Check a parsed params mapping; return the keys checked, nested, with numbers coerced.
+
+    ``keys``: what a stage reads, dotted keys or whole sections (``["seed", "knn"]``): only those
+    are checked and returned, and a missing one is named. ``None`` checks the whole file, as
+    check_params does: every key known, none missing. ``schema`` ({dotted key: check}, SCHEMA by
+    default) may add keys, e.g. the report's gates or the section of a model that has no checks here.
+    Raises StageError for the first unknown, missing or invalid key, in file order.
+    """
+    schema = SCHEMA if schema is None else schema
+    sections = _sections(schema)
+    if raw is None:
+        raise StageError(f"{source}: is empty (or only comments); restore it with `git checkout -- {source}`")
+    if not isinstance(raw, dict):
+        raise StageError(f"{source}: expected a mapping of keys to values, got {type(raw).__name__}")
+    flat = dict(_flatten(raw, sections))
+    wanted = list(schema) if keys is None else \
+        [key for key in schema if key in keys or key.split(".")[0] in keys]
+    checked = {}
+    for key, value in flat.items():
+        if key in sections:  # a section written as a single value
+            if keys is not None and key not in keys:
+                continue
+            names = ", ".join(name for name in schema if name.startswith(key + "."))
+            raise StageError(f"{source}: {key} = {value!r} is not allowed: must be a section with {names}")
+        if key in RENAMED and keys is None:
+            raise StageError(f"{source}: {key} = {value!r}: {key} is now {RENAMED[key]}")
+        if key not in schema:
+            if keys is None:
+                close = difflib.get_close_matches(key, list(schema) + sorted(sections), n=1, cutoff=0.6)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise StageError(f"{source}: unknown key '{key}'{hint}")
+            continue
+        if key not in wanted:
+            continue
+        check = schema[key]
+        result, allowed = check(value, key) if getattr(check, "takes_key", False) else check(value)
+        if isinstance(allowed, TooLarge):
+            raise StageError(f"{source}: {key} = {value!r} is too large: {allowed}")
+        if allowed is not None:
+            raise StageError(f"{source}: {key} = {value!r} is not allowed: must be {allowed}")
+        checked[key] = result
+    missing = [key for key in wanted if key not in checked and not getattr(schema[key], "optional", False)]
+    if missing:
+        raise StageError(f"{source}: missing key '{missing[0]}' (see docs/params.md)")
+    _check_together(checked, source)
+    nested = _nested(checked)
+    for key in keys or ():
+        if key in sections:
+            nested.setdefault(key, {})  # a section whose every key is optional and absent
+    return nested
+
+
+def _check_together(checked, source):
+    """Rules between keys, applied where a stage reads both."""
+    def both(*keys):
+        return all(key in checked for key in keys)
+
+    if both("random_search.low", "random_search.high") and checked["random_search.low"] > checked["random_search.high"]:
+        raise StageError(
+            f"{source}: random_search.low = {checked['random_search.low']} is above "
+            f"random_search.high = {checked['random_search.high']}: the range must be ordered"
+        )
+    if both("data.target", "data.features") and checked["data.target"] in checked["data.features"]:
+        raise StageError(f"{source}: data.features = {checked['data.features']!r} holds data.target = "
+                         f"{checked['data.target']!r}: predicting a column from itself teaches nothing")
+    if both("net.optimizer", "net.batch_size") and checked["net.optimizer"] == "lbfgs" \
+            and checked["net.batch_size"] not in (0, "auto"):
+        raise StageError(f"{source}: net.batch_size = {checked['net.batch_size']!r} does not go with "
+                         "net.optimizer = 'lbfgs', which works on the full batch; set net.batch_size: auto or 0")
+    if both("evaluate.bootstrap", "evaluate.confidence"):
+        resamples, confidence = checked["evaluate.bootstrap"], checked["evaluate.confidence"]
+        needed = math.ceil(10 / (1 - confidence) - 1e-9)  # 5 resamples beyond each end of the interval
+        if resamples < needed:
+            raise StageError(f"{source}: evaluate.bootstrap = {resamples} is too few for evaluate.confidence = "
+                             f"{confidence:g}: each tail needs 5 resamples, so at least {needed}")
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -324,8 +341,8 @@ def _yaml_12_scalars(loader):
 _yaml_12_scalars(_UniqueKeyLoader)
 
 
-def read_params(path="params.yaml"):
-    """Read and validate the params file; StageError on any problem."""
+def read_params(path="params.yaml", keys=None, schema=None):
+    """Read and validate the params file (only ``keys``, or all of it); StageError on any problem."""
     try:
         with open(path, encoding="utf-8") as handle:
             raw = yaml.load(handle, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
@@ -344,4 +361,4 @@ def read_params(path="params.yaml"):
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise StageError(f"{path}: not valid YAML{where}: {getattr(error, 'problem', error)}") from None
-    return validate_params(raw, source=path)
+    return validate_params(raw, source=path, keys=keys, schema=schema)

@@ -144,8 +144,14 @@ def stages_run(output):
     return set(re.findall(r"Running stage '([^']+)'", output))
 
 
-ALL_STAGES = {"check_params", "load", "eda", "baseline", "least_squares", "knn", "random_search", "gd", "net",
-              "evaluate"}
+def model_names():
+    """The models of models.yaml, in its order."""
+    from stages.models import read_models
+
+    return list(read_models(ROOT / "models.yaml"))
+
+
+ALL_STAGES = {"check_params", "load", "eda", "evaluate", "plot_templates", *(f"fit@{name}" for name in model_names())}
 
 
 def copy_source_tree(destination):
@@ -203,6 +209,61 @@ def output_bytes(repo):
     paths = ["dvc.lock"]
     for stage in stages.values():
         for section in ("outs", "metrics"):
-            for entry in stage.get(section, []):
+            for entry in stage.get("do", stage).get(section, []):
                 paths.append(next(iter(entry)) if isinstance(entry, dict) else entry)
-    return {path: (repo / path).read_bytes() if (repo / path).exists() else None for path in paths}
+    names = [name for name in model_names()]
+    paths = [path.replace("${key}", name) for path in paths for name in (names if "${key}" in path else [None])]
+    found = {}
+    for path in paths:  # a folder output: each file in it
+        target = repo / path
+        if target.is_dir():
+            found.update({file.relative_to(repo).as_posix(): file.read_bytes()
+                          for file in sorted(target.rglob("*")) if file.is_file() and file.name != ".gitignore"})
+        else:
+            found[path] = target.read_bytes() if target.exists() else None
+    return found
+
+
+def stage_commands():
+    """{stage name: (module, argv)} as `dvc repro` runs them, `fit` expanded over models.yaml (fit@knn, ...)."""
+    import shlex
+
+    import yaml
+
+    from stages.models import read_models
+
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    commands = {}
+    for name, stage in stages.items():
+        if "foreach" in stage:
+            for model, entry in read_models(ROOT / "models.yaml").items():
+                cmd = " ".join(stage["do"]["cmd"].split())
+                for field, value in (("${key}", model), ("${item.class}", entry.class_path),
+                                     ("${item.params[0]}", entry.params[0]), ("${item.params[-1]}", entry.params[-1])):
+                    cmd = cmd.replace(field, value)
+                commands[f"{name}@{model}"] = cmd
+        else:
+            commands[name] = " ".join(stage["cmd"].split())
+    found = {}
+    for name, cmd in commands.items():
+        words = shlex.split(cmd)
+        assert words[:2] == ["python", "-m"], cmd
+        found[name] = (words[2], words[3:])
+    return found
+
+
+def run_stage(project, name):
+    """Run a stage as `dvc repro` would, in the scratch project (the working directory), models.yaml included."""
+    import importlib
+
+    if not (project.root / "models.yaml").exists():
+        shutil.copy(ROOT / "models.yaml", project.root / "models.yaml")
+    module, argv = stage_commands()[name]
+    if "--params" not in argv:
+        argv = ["--params", "params.yaml", *argv]
+    return importlib.import_module(module).main(argv)
+
+
+def pipeline_order():
+    """Every stage in the order `dvc repro` may run them."""
+    return ["check_params", "load", "eda", *(f"fit@{name}" for name in model_names()), "evaluate", "plot_templates"]

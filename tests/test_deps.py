@@ -62,8 +62,10 @@ def closure(module):
 
 
 def stages():
+    """dvc.yaml's stages, a `foreach` stage as its template (every instance runs the same code)."""
     with open(ROOT / "dvc.yaml", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)["stages"]
+        found = yaml.safe_load(handle)["stages"]
+    return {name: stage.get("do", stage) for name, stage in found.items()}
 
 
 def command_module(cmd):
@@ -72,31 +74,41 @@ def command_module(cmd):
     return words[2]
 
 
-def registry_model_files():
-    """The modules of the registry's models, which ``model_from_dict`` imports by name."""
-    from fromzero.registry import MODELS
+def model_files():
+    """The modules of models.yaml's classes, which stages.models imports by name."""
+    from stages.models import read_models
 
-    return {module_file(spec.class_path.partition(":")[0]).relative_to(ROOT).as_posix() for spec in MODELS.values()}
+    return {module_file(entry.class_path.partition(":")[0]).relative_to(ROOT).as_posix()
+            for entry in read_models(ROOT / "models.yaml").values()}
 
 
 def code_deps(module):
-    """What running ``python -m module`` loads: its import closure, plus every registry model's module
-    (and what those import) when it rebuilds models by name."""
+    """What running ``python -m module`` loads: its import closure, plus every listed model's module
+    (and what those import) when it builds models by name (through stages/models.py)."""
     files = closure(module)
-    if any("model_from_dict" in (ROOT / path).read_text(encoding="utf-8") for path in files
-           if path != "fromzero/registry.py"):
-        for path in registry_model_files():
+    builders = ("model_class", "build_model", "model_settings")
+    if any(word in (ROOT / path).read_text(encoding="utf-8") for path in files if path != "stages/models.py"
+           for word in builders):
+        for path in model_files():
             files |= closure(path[:-3].replace("/", "."))
     return files
+
+
+def covered(path, declared):
+    """Whether a declared dep names ``path`` or a folder holding it."""
+    return any(path == dep or path.startswith(dep.rstrip("/") + "/") for dep in declared)
 
 
 @pytest.mark.parametrize("name", sorted(stages()))
 def test_every_stage_declares_exactly_the_code_it_imports(name):
     stage = stages()[name]
     imported = code_deps(command_module(stage["cmd"]))
-    declared = {dep for dep in stage.get("deps", []) if isinstance(dep, str) and dep.endswith(".py")}
-    assert not imported - declared, f"{name}: imported but not in deps: {sorted(imported - declared)}"
-    assert not declared - imported, f"{name}: in deps but never imported: {sorted(declared - imported)}"
+    declared = {dep for dep in stage.get("deps", []) if isinstance(dep, str)
+                and (dep.endswith(".py") or (ROOT / dep).is_dir() and dep.split("/")[0] in FIRST_PARTY)}
+    missing = sorted(path for path in imported if not covered(path, declared))
+    assert not missing, f"{name}: imported but not in deps: {missing}"
+    unused = sorted(dep for dep in declared if not any(covered(path, {dep}) for path in imported))
+    assert not unused, f"{name}: in deps but never imported: {unused}"
 
 
 def test_the_import_reader_sees_lazy_imports_and_package_inits(tmp_path):
@@ -108,15 +120,32 @@ def test_the_import_reader_sees_lazy_imports_and_package_inits(tmp_path):
     assert "fromzero/__init__.py" in closure("fromzero.errors")
 
 
-def test_a_stage_that_rebuilds_models_by_name_depends_on_every_registered_model():
-    assert registry_model_files() <= code_deps("stages.evaluate")
-    assert "fromzero/sigmoid_net.py" not in code_deps("stages.gd")  # gd runs no net
+def test_a_stage_that_builds_models_by_name_depends_on_every_listed_model():
+    assert model_files() <= code_deps("stages.evaluate")
+    assert model_files() <= code_deps("stages.fit")
+    assert "fromzero/sigmoid_net.py" not in code_deps("stages.load")  # load builds no model
 
 
-def test_a_stage_that_cross_validates_declares_the_params_of_its_folds():
-    # The folds are drawn with `seed` and counted by `cv.folds`: a stage that cross-validates reads both.
-    for name, stage in stages().items():
-        module = command_module(stage["cmd"])
-        source = module_file(module).read_text(encoding="utf-8")
-        if "cross_validation(" in source:
-            assert {"seed", "cv.folds"} <= set(stage.get("params", [])), name
+def declared_params(stage):
+    keys = []
+    for entry in stage.get("params", []):
+        keys += [entry] if isinstance(entry, str) else [f"{file}:*" for file in entry]
+    return keys
+
+
+@pytest.mark.parametrize("name", ["load", "eda", "evaluate"])
+def test_a_stage_reads_exactly_the_params_it_declares(name):
+    import importlib
+
+    module = importlib.import_module(command_module(stages()[name]["cmd"]))
+    assert sorted(declared_params(stages()[name])) == sorted(module.READS)
+
+
+def test_every_fit_declares_what_every_fit_reads_and_its_models_keys():
+    from stages import fit
+
+    declared = declared_params(stages()["fit"])
+    assert sorted(declared[:len(fit.COMMON)]) == sorted(fit.COMMON)
+    assert declared[len(fit.COMMON):] == ["${item.params[0]}", "${item.params[-1]}"]
+    command = stages()["fit"]["cmd"]
+    assert "--settings ${item.params[0]} ${item.params[-1]}" in command and "--class ${item.class}" in command

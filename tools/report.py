@@ -9,7 +9,7 @@ change is real or inside the noise of the split), the gates from params.yaml as
 pass/fail lines, the worst test predictions and residuals, and every changed plot
 as a PNG (no network, no browser).
 
-The models, their order and their colours come from fromzero/registry.py only:
+The models and their order come from models.yaml, their colours from stages/style.py:
 a model added there appears here without editing this file.
 
 Is a move real? For each model whose test predictions moved against the base, the
@@ -37,15 +37,18 @@ import sys
 import traceback
 from pathlib import Path
 
-from fromzero.registry import MODEL_NAMES, MODELS
 from stages.cli import StageError
 from stages.files import read_json, save_figure, write_text
-from stages.params import read_params
+from stages.models import read_models
+from stages.params import SCHEMA, read_params
+from stages.style import model_colors
+from tools import gates as gate_rules
 
 EVALUATE_METRICS = "metrics/evaluate.json"
 CV_METRICS = "metrics/cv.json"
 PREDICTIONS = "plots/evaluate/predictions.csv"
-REFERENCE = "least_squares"  # the yardstick of the ratio gates and of vs_ls in metrics/evaluate.json
+REFERENCE = gate_rules.REFERENCE
+READS = ["seed", "cv.folds", "evaluate", "gates"]
 PAIRING_COLUMNS = ("row", "actual")  # the same test rows in the same order, or no paired comparison
 
 
@@ -130,8 +133,8 @@ def changed_rows(diff):
     return rows
 
 
-def leaderboard(current, base, cv=None, moves=None):
-    """The registry's models ranked by test RMSE, one dict each.
+def leaderboard(names, current, base, cv=None, moves=None):
+    """The models ``names`` ranked by test RMSE, one dict each.
 
     Keys: model, rmse, base_rmse, change (vs base), vs_baseline, r2, mse, mse_low,
     mse_high, vs_ls (difference, low, high) or None, cv (mean, std) or None, and
@@ -139,7 +142,7 @@ def leaderboard(current, base, cv=None, moves=None):
     """
     baseline_rmse = current.get("baseline", {}).get("rmse")
     rows = []
-    for model in MODEL_NAMES:
+    for model in names:
         if model not in current:
             continue
         scores = current[model]
@@ -168,10 +171,18 @@ def leader(board):
 # ---- is a move real? ------------------------------------------------------------------------
 
 def read_predictions(data):
-    """predictions.csv bytes (or a path) -> DataFrame: row, actual, one column per model."""
+    """predictions.csv bytes (or a path), long (model, row, actual, predicted) -> DataFrame: row, actual,
+    one column per model, in the file's order of models."""
     import pandas as pd
 
-    return pd.read_csv(io.BytesIO(data) if isinstance(data, bytes) else data)
+    table = pd.read_csv(io.BytesIO(data) if isinstance(data, bytes) else data, dtype={"model": str})
+    if "model" not in table.columns:  # the wide layout of older revisions: one column per model already
+        return table
+    models = list(dict.fromkeys(table["model"]))
+    wide = table.pivot(index="row", columns="model", values="predicted").reset_index()
+    actual = table.drop_duplicates("row").set_index("row")["actual"]
+    wide.insert(1, "actual", actual.reindex(wide["row"]).to_numpy())
+    return wide[["row", "actual", *models]].rename_axis(columns=None)
 
 
 def same_test_rows(base_table, table):
@@ -182,7 +193,7 @@ def same_test_rows(base_table, table):
     return all((base_table[column].to_numpy() == table[column].to_numpy()).all() for column in columns)
 
 
-def paired_moves(base_table, table, current, base, settings):
+def paired_moves(base_table, table, current, base, settings, names=None):
     """{model: move} for the models whose test score moved against the base.
 
     A move is {"verdict": "yes, worse" | "yes, better" | "within noise" | "not paired",
@@ -197,7 +208,7 @@ def paired_moves(base_table, table, current, base, settings):
         return {}
     paired = same_test_rows(base_table, table)
     moves = {}
-    for model in MODEL_NAMES:
+    for model in names or [column for column in table.columns if column not in PAIRING_COLUMNS]:
         if model not in table.columns or model not in base:
             continue
         if not paired:  # other rows: every score moves, and no per-row comparison exists
@@ -226,49 +237,15 @@ def percent(confidence):
     return f"{confidence * 100:g} %"
 
 
-def gate_results(current, base, gates, confidence=0.95):
-    """[(passed, line)] for each declared gate and for regressions against the base."""
-    results = []
-    reference = current[REFERENCE]["mse"]
-    for model, ratio in sorted(gates["max_mse_ratio"].items()):
-        value = current[model]["mse"] / reference
-        results.append((value <= ratio, f"{model} test MSE is {value:.4f}× least squares' "
-                                        f"(allowed ≤ {ratio:g}×)"))
-    for model in gates.get("beats_least_squares") or []:
-        scores = current.get(model, {})
-        if scores.get("vs_ls_high") is None:
-            results.append((False, f"{model} beats least squares with {percent(confidence)} confidence: "
-                                   f"no paired interval for it in {EVALUATE_METRICS}; run `dvc repro`"))
-            continue
-        difference, low, high = scores["vs_ls"], scores["vs_ls_low"], scores["vs_ls_high"]
-        results.append((high < 0, f"{model} beats least squares with {percent(confidence)} confidence: "
-                                  f"test MSE minus least squares' {difference:+.4g}, interval "
-                                  f"[{low:+.4g}, {high:+.4g}] (must lie below 0)"))
-    if base is None:
-        return results
-    tolerance = gates["regression_tolerance"]
-    regressions = []
-    for model in MODEL_NAMES:
-        old = base.get(model, {}).get("rmse")
-        if old is None or model not in current:
-            continue
-        rise = (current[model]["rmse"] - old) / old
-        if rise > tolerance:
-            regressions.append((False, f"{model} test RMSE rose {rise:+.2%} against the base "
-                                       f"({old:.4g} → {current[model]['rmse']:.4g}; tolerance {tolerance:.0%})"))
-    results += regressions or [(True, f"no model's test RMSE rose by more than {tolerance:.0%} against the base")]
-    return results
-
-
 # ---- pictures -----------------------------------------------------------------------------
 
-def draw_leaderboard(rows, confidence=0.95):
+def draw_leaderboard(rows, colors, confidence=0.95):
     from stages.figures import new_figure
 
     rows = sorted(rows, key=lambda row: row["rmse"], reverse=True)  # best at the top
     figure, axes = new_figure(figsize=(7.0, 1.2 + 0.4 * len(rows)))
     names = [row["model"] for row in rows]
-    axes.barh(names, [row["rmse"] for row in rows], color=[MODELS[name].color for name in names])
+    axes.barh(names, [row["rmse"] for row in rows], color=[colors[name] for name in names])
     # The bootstrap interval of the MSE, as RMSE (a percentile interval survives the square root).
     spans = [(i, row) for i, row in enumerate(rows) if row["mse_low"] is not None and row["mse_high"] is not None]
     if spans:
@@ -289,13 +266,13 @@ def draw_leaderboard(rows, confidence=0.95):
     return figure
 
 
-def draw_residuals(table, columns=3):
-    """Each registry model's residuals against its prediction, one panel per model (any number of models)."""
+def draw_residuals(table, colors, columns=3):
+    """Each model's residuals against its prediction, one panel per model (any number of models)."""
     import numpy as np
 
     from stages.figures import new_figure
 
-    models = [name for name in MODEL_NAMES if name in table.columns]
+    models = [name for name in colors if name in table.columns]
     ncols = max(1, min(columns, len(models)))
     nrows = max(1, math.ceil(len(models) / ncols))
     # Residuals share a scale; predictions do not (the baseline's is one value).
@@ -304,7 +281,7 @@ def draw_residuals(table, columns=3):
     panels = list(np.ravel(grid))
     for axes, model in zip(panels, models):
         residual = table["actual"] - table[model]
-        axes.scatter(table[model], residual, s=10, alpha=0.6, color=MODELS[model].color, edgecolor="none")
+        axes.scatter(table[model], residual, s=10, alpha=0.6, color=colors[model], edgecolor="none")
         axes.axhline(0.0, color="black", linewidth=0.8)
         axes.set_title(f"{model} (mean {residual.mean():+.2f})", fontsize=10)
         axes.set_xlabel("predicted")
@@ -314,6 +291,17 @@ def draw_residuals(table, columns=3):
         axes.set_ylabel("actual − predicted")
     figure.suptitle("Residuals on the test split")
     return figure
+
+
+def image_files(revision, entry):
+    """The PNG files a plots entry names: the file itself, or every PNG under a folder, now or at ``revision``."""
+    if not entry.endswith("/") and not Path(entry).is_dir() and file_at(revision, entry) is not None:
+        return [entry]
+    listed = subprocess.run(["git", "ls-tree", "-r", "--name-only", revision, "--", entry],
+                            capture_output=True, text=True).stdout.split()
+    here = [path.as_posix() for path in Path(entry).rglob("*.png")] if Path(entry).is_dir() else []
+    return sorted({path for path in listed + here if path.endswith(".png")}) or \
+        ([entry] if Path(entry).is_file() else [])
 
 
 def changed_plots(revision, out_dir):
@@ -331,17 +319,18 @@ def changed_plots(revision, out_dir):
         definitions = yaml.safe_load(handle).get("plots", [])
     pictures = []
     for entry in definitions:
-        if isinstance(entry, str):  # an image file
-            old, new = file_at(revision, entry), Path(entry).read_bytes() if Path(entry).exists() else None
-            if new is None or old == new:
-                continue
-            names = []
-            for label, data in (("base", old), ("new", new)):
-                if data is not None:
-                    name = f"{label}_{slug(entry)}.png"
-                    (out_dir / name).write_bytes(data)
-                    names.append(name)
-            pictures.append((entry, names))
+        if isinstance(entry, str):  # an image file, or a folder of them
+            for image in image_files(revision, entry):
+                old, new = file_at(revision, image), Path(image).read_bytes() if Path(image).exists() else None
+                if new is None or old == new:
+                    continue
+                names = []
+                for label, data in (("base", old), ("new", new)):
+                    if data is not None:
+                        name = f"{label}_{slug(image)}.png"
+                        (out_dir / name).write_bytes(data)
+                        names.append(name)
+                pictures.append((image, names))
             continue
         (title, _), = entry.items()
         if title in rendered:
@@ -468,7 +457,9 @@ def write_report(argv=None):
                              "(2 means the report itself failed)")
     args = parser.parse_args(argv)
 
-    params = read_params(args.params)
+    names = list(read_models())
+    colors = model_colors(names)
+    params = read_params(args.params, keys=READS, schema={**SCHEMA, **gate_rules.schema(names)})
     settings = {"resamples": params["evaluate"]["bootstrap"], "seed": params["seed"],
                 "confidence": params["evaluate"]["confidence"]}
     revision = resolve_revision(args.base)
@@ -485,20 +476,20 @@ def write_report(argv=None):
     base_table = read_predictions(base_predictions) if base_predictions else None
     pairing = ("no base predictions" if base_table is None
                else "paired" if same_test_rows(base_table, table) else "not paired")
-    moves = paired_moves(base_table, table, current, base, settings)
+    moves = paired_moves(base_table, table, current, base, settings, names)
 
     params_diff = dvc_json("params", "diff", revision)
     metrics_diff = dvc_json("metrics", "diff", revision)
-    board = leaderboard(current, base, cv, moves)
-    gates = gate_results(current, base, params["gates"], settings["confidence"])
+    board = leaderboard(names, current, base, cv, moves)
+    gates = gate_rules.gate_results(names, current, base, params["gates"], settings["confidence"])
 
     best = leader(board)
     worst = table.reindex((table[best] - table["actual"]).abs().sort_values(ascending=False).index).head(5)
 
     out_dir = args.out.parent
     out_dir.mkdir(parents=True, exist_ok=True)
-    save_figure(draw_leaderboard(board, settings["confidence"]), out_dir / "leaderboard.png")
-    save_figure(draw_residuals(table), out_dir / "residuals.png")
+    save_figure(draw_leaderboard(board, colors, settings["confidence"]), out_dir / "leaderboard.png")
+    save_figure(draw_residuals(table, colors), out_dir / "residuals.png")
     pictures = changed_plots(revision, out_dir)
     write_text(args.out, build_report(args.base, revision, params_diff, metrics_diff, board, gates, worst, pictures,
                                       settings=settings, folds=params["cv"]["folds"], has_base=base is not None,
