@@ -9,6 +9,7 @@ exit 1, exactly one stderr line, no traceback and no file written or replaced. t
 
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -294,7 +295,7 @@ def test_collect_writes_its_files_with_its_mark_and_replaces_only_those(tmp_path
     result = sweep_command("collect", "--prefix", "s1", "--out", "sweep/board.md", cwd=repo)
     assert result.returncode == 0, result.stderr
     board, rows = (repo / "sweep/board.md").read_text(), json.loads((repo / "sweep/board.json").read_text())
-    assert board.startswith("<!-- written by tools.sweep;") and "| 2 | **s1_lr-0.001** | `lr=0.001` |" in board
+    assert board.startswith("<!-- written by tools.sweep;") and "| 2 | **`s1_lr-0.001`** | `lr=0.001` |" in board
     assert rows["written_by"] == "tools.sweep"
     assert [row["name"] for row in rows["rows"]] == ["(baseline)", "s1_lr-0.001", "s1_lr-0.1"]
     assert rows["rows"][1]["metrics"]["gd"]["rmse"] == 6.5  # metrics/evaluate.json's format, as it was
@@ -303,6 +304,32 @@ def test_collect_writes_its_files_with_its_mark_and_replaces_only_those(tmp_path
     assert result.returncode == 0, result.stderr  # its own files: replaced
     assert "sorted by `knn.mae`" in (repo / "sweep/board.md").read_text()
     assert not list((repo / "sweep").glob(".*.tmp"))
+
+
+PAYLOAD = ("</script><img src=x onerror=alert(1)> @octocat [link](javascript:alert(1)) ![i](https://t.invalid/i.png) "
+           "<!-- | cell ``tick`` *em* _em_ \u202eevil\nnext line, \"quoted\"")
+
+
+def test_the_leaderboard_shows_data_as_text_never_as_markdown_or_html(tmp_path):
+    """Names, params values and model names come from pushed refs and committed files: data."""
+    params = (ROOT / "params.yaml").read_text().replace("\nlr: 0.01", f"\nlr: {json.dumps(PAYLOAD)}")
+    metrics = {**METRICS, "<b>m|x</b>@octocat": {"rmse": 1.0}}
+    name = "s1_<img>|@octocat`x"  # a valid git ref name
+    repo = experiments_repo(tmp_path, {name: {"params.yaml": params, "metrics/evaluate.json": json.dumps(metrics)}})
+    result = sweep_command("collect", "--prefix", "s1", "--out", "board.md", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    board = (repo / "board.md").read_text()
+    assert json.loads((repo / "board.json").read_text())["rows"][1]["params"]["lr"] == PAYLOAD  # the JSON: as it was
+
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").enable("table").render(board)
+    outside_code = re.sub(r"<code>.*?</code>", "", html, flags=re.S)
+    assert not re.search(r"<(img|script|a|b|em)\b", html), html  # only the renderer's own tags
+    assert "@octocat" not in outside_code and "\u202e" not in html
+    table = html[html.index("<table>"):]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)
+    assert len(rows) == 3 and len({row.count("<t") for row in rows}) == 1, rows  # no cell broken off
 
 
 def broken(**files):
@@ -455,7 +482,7 @@ def test_runners_fan_out_and_the_leaderboard_matches_a_serial_sweep(baseline_rep
     assert [row["name"] for row in rows][0] == "(baseline)"
     assert {row["name"] for row in rows[1:]} == {entry["name"] for entry in entries}
     for entry in entries:
-        assert f"**{entry['name']}**" in board
+        assert f"**`{entry['name']}`**" in board
     gd_rmse = [row["metrics"]["gd"]["rmse"] for row in rows[1:]]
     assert gd_rmse == sorted(gd_rmse)
     assert "`lr=0.1`" in board and "`lr=0.001`" in board  # the changed params, per experiment
