@@ -16,16 +16,22 @@ runner's git credentials (actions/checkout's) apply as for any push.
 
 ``collect`` fetches every experiment of HEAD from origin (the refs ``dvc exp pull`` fetches), reads
 each one's committed metrics/evaluate.json and params.yaml, and writes one markdown leaderboard (and
-the same rows as JSON beside it), also appended to $GITHUB_STEP_SUMMARY when that is set.
+the same rows as JSON beside it), also appended to $GITHUB_STEP_SUMMARY when that is set. ``--out``
+writes only files this tool wrote before, or new ones (tools/owned.py): never params.yaml, a
+directory, a device or a symbolic link.
 
-Exit status: 0 done, 1 bad overrides or a failed command (one line on stderr).
+Exit status: 0 done; 1 with one line on stderr: a bad argument, override, entry or file, a refused or
+failed write, or a failed git/DVC command; 130 interrupted (Ctrl-C).
 """
 
 import argparse
+import copy
 import itertools
 import json
+import math
 import os
 import re
+import stat
 import subprocess
 import sys
 import tempfile
@@ -33,8 +39,15 @@ from pathlib import Path
 
 import yaml
 
+from tools.owned import OwnedError, check, json_text, stamp, write_owned
+
+TOOL = "tools.sweep"
 EVALUATE_METRICS = "metrics/evaluate.json"
 MAX_JOBS = 256  # GitHub's limit on jobs from one matrix
+EXAMPLE_ENTRY = '{"name": "lr-0.1", "set": ["lr=0.1"]}'
+# Control characters and the marks that reorder or hide text (right-to-left overrides, zero widths).
+INVISIBLE = "[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+MAX_PARAMS_BYTES = 1 << 20  # a params file is a few KiB; a larger one (or /dev/zero) is refused unread
 
 
 class SweepError(Exception):
@@ -64,6 +77,56 @@ def _has_core_remote():
     """True when a default DVC remote is configured (in .dvc/config or config.local)."""
     result = subprocess.run([sys.executable, "-m", "dvc", "config", "core.remote"], capture_output=True, text=True)
     return result.returncode == 0 and bool(result.stdout.strip())
+
+
+# ---- reading params -----------------------------------------------------------------------
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """A params file writes its values out: an alias (*name) could repeat a value a billion times."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "an alias (*name); write the value out instead",
+                                              self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
+def load_params(text, where):
+    """The params mapping in ``text`` (from ``where``, a path or rev:path); SweepError if it is not one."""
+    try:
+        params = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark else ""
+        raise SweepError(f"{where}: not valid YAML{line}: {getattr(error, 'problem', None) or error}") from None
+    except RecursionError:
+        raise SweepError(f"{where}: nested too deeply to be a params file") from None
+    if not isinstance(params, dict):
+        raise SweepError(f"{where}: expected a mapping of keys (lr: 0.01, knn: ...), found {type(params).__name__}")
+    return params
+
+
+def read_params_file(path):
+    """The raw params mapping of the file at ``path``: a regular UTF-8 YAML file of at most 1 MiB."""
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise SweepError(f"{path}: is a directory, not a params file")
+        if not stat.S_ISREG(mode):  # a device or a pipe: /dev/zero would never end, a pipe never open
+            raise SweepError(f"{path}: is not a regular file, not a params file")
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+            data = handle.read(MAX_PARAMS_BYTES + 1)
+    except FileNotFoundError:
+        raise SweepError(f"{path}: file not found (run from the repository root, or give --params)") from None
+    except OSError as error:
+        raise SweepError(f"{path}: cannot read: {error.strerror}") from None
+    if len(data) > MAX_PARAMS_BYTES:
+        raise SweepError(f"{path}: larger than {MAX_PARAMS_BYTES >> 20} MiB; not a params file")
+    try:
+        return load_params(data.decode("utf-8"), path)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise SweepError(f"{path}: line {line} is not UTF-8; save it as UTF-8") from None
 
 
 # ---- expand -------------------------------------------------------------------------------
@@ -97,14 +160,51 @@ def _assign(params, key, value):
     node[leaf] = value
 
 
+def parse_axes(overrides, params, params_path):
+    """[(key, [values])] of the overrides, each key a value (not a section) of params, each once."""
+    axes, seen = [], set()
+    for text in overrides:
+        key, values = parse_override(text)
+        found, current = _lookup(params, key)
+        if not found:
+            raise SweepError(f"{text!r}: {params_path} has no key {key!r}")
+        if isinstance(current, (dict, list)):
+            raise SweepError(f"{text!r}: {key!r} is a section, not a value")
+        if key in seen:
+            raise SweepError(f"{text!r}: {key!r} is given twice")
+        seen.add(key)
+        axes.append((key, values))
+    return axes
+
+
+def check_size(axes):
+    """Refuse a grid of more than MAX_JOBS points from its value counts, before building any point."""
+    sizes = [len(values) for _, values in axes]
+    count = 1
+    for size in sizes:  # stop early: the exact product of many axes could itself be huge
+        count *= size
+        if count > MAX_JOBS:
+            break
+    if count <= MAX_JOBS:
+        return
+    digits = sum(math.log10(size) for size in sizes)
+    total = f"{math.prod(sizes)}" if digits < 15 else f"about 10^{digits:.0f}"
+    shape = " × ".join(map(str, sizes)) if len(sizes) <= 12 else f"{len(sizes)} keys"
+    raise SweepError(f"{total} experiments ({shape} values): GitHub runs at most {MAX_JOBS} jobs from "
+                     "one matrix; sweep fewer values")
+
+
 def check_point(params, point, params_path):
     """Validate one matrix point the way the stages will: StageError's line, or None."""
     from stages.cli import StageError
     from stages.params import read_params
 
-    changed = json.loads(json.dumps(params))
+    changed = copy.deepcopy(params)
     for key, value in point:
-        _assign(changed, key, yaml.safe_load(value))
+        try:
+            _assign(changed, key, yaml.safe_load(value))
+        except yaml.YAMLError as error:
+            return f"{value!r} is not a YAML value: {getattr(error, 'problem', None) or error}"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / Path(params_path).name
         path.write_text(yaml.safe_dump(changed, sort_keys=False), encoding="utf-8")
@@ -126,24 +226,12 @@ def expand(overrides, params_path="params.yaml", prefix="", validate=True):
     """The matrix for GitHub Actions: {"include": [{"name": ..., "set": ["k=v", ...]}, ...]}."""
     if not overrides:
         raise SweepError("no overrides given, e.g. 'lr=0.1,0.01,0.001'")
-    with open(params_path, encoding="utf-8") as handle:
-        params = yaml.safe_load(handle)
-    axes = []
-    for text in overrides:
-        key, values = parse_override(text)
-        found, current = _lookup(params, key)
-        if not found:
-            raise SweepError(f"{text!r}: {params_path} has no key {key!r}")
-        if isinstance(current, (dict, list)):
-            raise SweepError(f"{text!r}: {key!r} is a section, not a value")
-        if key in (existing for existing, _ in axes):
-            raise SweepError(f"{text!r}: {key!r} is given twice")
-        axes.append((key, values))
-    points = [list(zip((key for key, _ in axes), combo)) for combo in itertools.product(*(v for _, v in axes))]
-    if len(points) > MAX_JOBS:
-        raise SweepError(f"{len(points)} experiments: GitHub runs at most {MAX_JOBS} jobs from one matrix")
+    params = read_params_file(params_path)
+    axes = parse_axes(overrides, params, params_path)
+    check_size(axes)
     include = []
-    for point in points:
+    for combo in itertools.product(*(values for _, values in axes)):
+        point = list(zip((key for key, _ in axes), combo))
         if validate:
             problem = check_point(params, point, params_path)
             if problem:
@@ -162,6 +250,41 @@ def experiment_ref(name):
         if line.rsplit("/", 1)[-1] == name:
             return line
     raise SweepError(f"experiment {name!r} not found under {prefix}")
+
+
+def parse_entry(text):
+    """One matrix item as expand prints it, '{"name": ..., "set": ["key=value", ...]}': (name or None, sets)."""
+    try:
+        entry = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise SweepError(f"--entry is not JSON: {error}") from None
+    if not isinstance(entry, dict):
+        raise SweepError(f"--entry must be a JSON object, e.g. {EXAMPLE_ENTRY}; found {type(entry).__name__}")
+    unknown = sorted(set(entry) - {"name", "set"})
+    if unknown:
+        raise SweepError(f"--entry has an unknown key {unknown[0]!r}; it takes name and set, e.g. {EXAMPLE_ENTRY}")
+    sets, name = entry.get("set"), entry.get("name")
+    if not isinstance(sets, list) or not sets or not all(isinstance(item, str) for item in sets):
+        raise SweepError(f'--entry needs "set", a non-empty list of "key=value" strings, e.g. {EXAMPLE_ENTRY}')
+    if name is not None and not isinstance(name, str):
+        raise SweepError(f'--entry "name" must be a string, e.g. {EXAMPLE_ENTRY}')
+    return name, sets
+
+
+def check_run(sets, name, params_path):
+    """Validate one experiment as expand does, before any command runs: (["key=value", ...], name)."""
+    params = read_params_file(params_path)
+    axes = parse_axes(sets, params, params_path)
+    if any(len(values) != 1 for _, values in axes):
+        raise SweepError("run takes one value per key (e.g. --set lr=0.1); use expand for lists")
+    point = [(key, values[0]) for key, values in axes]
+    problem = check_point(params, point, params_path)
+    if problem:
+        raise SweepError(f"{' '.join(f'{k}={v}' for k, v in point)}: {problem}")
+    name = experiment_name(point) if name is None else name
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*", name) or ".." in name or name.endswith((".", ".lock")):
+        raise SweepError(f"experiment name {name!r}: use letters, digits, '.', '_' and '-' (it names a git ref)")
+    return [f"{key}={value}" for key, value in point], name
 
 
 def run_point(sets, name, remote="origin", pull=True):
@@ -198,8 +321,37 @@ def flatten(tree, prefix=""):
 
 
 def _show(revision, path):
-    result = subprocess.run(["git", "show", f"{revision}:{path}"], capture_output=True, text=True)
-    return result.stdout if result.returncode == 0 else None
+    result = subprocess.run(["git", "show", f"{revision}:{path}"], capture_output=True)
+    return result.stdout.decode("utf-8", "replace") if result.returncode == 0 else None
+
+
+def _finite(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def load_metrics(text, where):
+    """metrics/evaluate.json as the evaluate stage writes it, {model: {"rmse": number, ...}}, or SweepError."""
+    try:
+        metrics = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise SweepError(f"{where}: not JSON: {error}") from None
+    if not (isinstance(metrics, dict) and metrics and all(
+            isinstance(values, dict) and "rmse" in values and all(map(_finite, values.values()))
+            for values in metrics.values())):
+        raise SweepError(f"{where}: expected {{model: {{\"rmse\": number, ...}}}} with finite numbers, "
+                         "as the evaluate stage writes")
+    return metrics
+
+
+def _plain(value):
+    """A params value as JSON can hold it (a YAML date or .nan becomes its text)."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if value is None or isinstance(value, (str, bool, int)) or _finite(value):
+        return value
+    return str(value)
 
 
 def experiments_of_head(prefix=""):
@@ -218,16 +370,21 @@ def experiments_of_head(prefix=""):
 def leaderboard_rows(prefix="", params_path="params.yaml"):
     """One row per experiment plus the baseline: name, changed params, every model's metrics."""
     head, found = experiments_of_head(prefix)
-    base_params = flatten(yaml.safe_load(_show(head, params_path) or "{}"))
+
+    def params_of(sha):
+        return flatten(_plain(load_params(_show(sha, params_path) or "{}", f"{sha[:7]}:{params_path}")))
+
+    base_params = params_of(head)
     rows = []
     for name, sha in [("(baseline)", head)] + found:
         metrics_text = _show(sha, EVALUATE_METRICS)
         if metrics_text is None:
             raise SweepError(f"{name}: {EVALUATE_METRICS} is not committed in {sha[:7]}")
-        params = flatten(yaml.safe_load(_show(sha, params_path) or "{}"))
+        metrics = load_metrics(metrics_text, f"{name}: {sha[:7]}:{EVALUATE_METRICS}")
+        params = params_of(sha)
         changed = {key: params.get(key) for key in sorted(set(params) | set(base_params))
                    if params.get(key) != base_params.get(key)}
-        rows.append({"name": name, "rev": sha, "params": changed, "metrics": json.loads(metrics_text)})
+        rows.append({"name": name, "rev": sha, "params": changed, "metrics": metrics})
     return rows
 
 
@@ -235,24 +392,47 @@ def sort_key(metric):
     """rows sort by '<model>.<metric>' (e.g. gd.rmse) or 'best' (each row's lowest test RMSE)."""
     def key(row):
         if metric == "best":
-            return min(values["rmse"] for model, values in row["metrics"].items() if model != "baseline")
+            return min((values["rmse"] for model, values in row["metrics"].items() if model != "baseline"),
+                       default=math.inf)
         model, _, name = metric.partition(".")
         value = row["metrics"].get(model, {}).get(name or "rmse")
         return (value is None, value if value is not None else 0.0)
     return key
 
 
+def check_sort(metric, rows=None):
+    """Refuse a --sort that is not 'best' or '<model>[.<metric>]', or (given rows) names nothing in them."""
+    if metric == "best":
+        return
+    if not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_]+)?", metric):
+        raise SweepError(f"--sort {metric!r}: expected <model>.<metric> (e.g. gd.rmse) or best")
+    model, _, name = metric.partition(".")
+    if rows is not None and not any((name or "rmse") in row["metrics"].get(model, {}) for row in rows):
+        models = sorted({model for row in rows for model in row["metrics"]})
+        raise SweepError(f"--sort {metric!r}: no experiment has it in {EVALUATE_METRICS}; "
+                         f"its models are {', '.join(models)}")
+
+
+def code(value):
+    """Data as a Markdown code span: shown as typed, never HTML, a link, an image, a mention or a cell break."""
+    text = " ".join(str(value).split()).replace("|", "\\|") or " "  # GFM splits cells at a bare | even in code
+    text = re.sub(INVISIBLE, lambda found: f"\\u{ord(found[0]):04x}", text)  # shown, not obeyed
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if text[0] == "`" or text[-1] == "`" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def leaderboard_markdown(rows, metric, title):
     models = sorted({model for row in rows for model in row["metrics"]},
                     key=lambda model: min(row["metrics"].get(model, {}).get("rmse", float("inf")) for row in rows))
-    header = ["#", "experiment", "params changed"] + [f"{model} RMSE" for model in models]
+    header = ["#", "experiment", "params changed"] + [f"{code(model)} RMSE" for model in models]
     lines = [f"# {title}", "",
-             f"{len(rows) - 1} experiments of {rows[0]['rev'][:7]}, sorted by `{metric}` (test split, "
+             f"{len(rows) - 1} experiments of {rows[0]['rev'][:7]}, sorted by {code(metric)} (test split, "
              f"lower is better); every model's test RMSE from `{EVALUATE_METRICS}`.", "",
              "| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for rank, row in enumerate(rows, 1):
-        changed = ", ".join(f"`{key}={value}`" for key, value in row["params"].items()) or "–"
-        cells = [str(rank), f"**{row['name']}**", changed]
+        changed = ", ".join(code(f"{key}={value}") for key, value in row["params"].items()) or "–"
+        cells = [str(rank), f"**{code(row['name'])}**", changed]
         cells += [f"{row['metrics'][model]['rmse']:.3f}" if model in row["metrics"] else "–" for model in models]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -260,6 +440,13 @@ def leaderboard_markdown(rows, metric, title):
 
 def collect(remote="origin", prefix="", metric="gd.rmse", out=Path("sweep/leaderboard.md"), pull_cache=False):
     """Fetch the experiments from origin and write the leaderboard (markdown and JSON)."""
+    out = Path(out)
+    if not out.name or out.suffix.lower() == ".json":
+        raise SweepError(f"--out {str(out)!r}: give the path of a .md file; the JSON rows go beside it")
+    board_json = out.with_suffix(".json")
+    for path in (out, board_json):
+        check(path, TOOL)  # refuse before fetching anything; write_owned checks again
+    check_sort(metric)
     head = git("rev-parse", "HEAD").strip()
     refspec = f"refs/exps/{head[:2]}/{head[2:]}/*"
     git("fetch", "--quiet", remote, f"+{refspec}:{refspec}")
@@ -270,23 +457,33 @@ def collect(remote="origin", prefix="", metric="gd.rmse", out=Path("sweep/leader
     rows = leaderboard_rows(prefix)
     if len(rows) == 1:
         raise SweepError(f"no experiments of {head[:7]} on {remote}" + (f" named {prefix}_*" if prefix else ""))
+    check_sort(metric, rows)
     rows = [rows[0]] + sorted(rows[1:], key=sort_key(metric))
-    text = leaderboard_markdown(rows, metric, "Sweep leaderboard")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    out.with_suffix(".json").write_text(json.dumps(rows, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    text = stamp(leaderboard_markdown(rows, metric, "Sweep leaderboard"), TOOL)
+    write_owned({out: text, board_json: json_text({"rows": rows}, TOOL)}, TOOL)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as error:
+            raise SweepError(f"{summary}: cannot append the job summary: {error.strerror}") from None
     print(f"wrote {out} ({len(rows) - 1} experiments)")
     return rows
 
 
 # ---- command line -------------------------------------------------------------------------
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+class _Parser(argparse.ArgumentParser):
+    """argparse whose complaints are one SweepError line (exit 1), not usage text and exit 2."""
+
+    def error(self, message):
+        raise SweepError(f"{message} (see {self.prog} --help)")
+
+
+def build_parser():
+    parser = _Parser(prog="python -m tools.sweep", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
 
     p_expand = commands.add_parser("expand", help="overrides -> a JSON matrix of experiments")
@@ -299,39 +496,44 @@ def main(argv=None):
     p_run.add_argument("--name", help="experiment name (default: from the overrides)")
     p_run.add_argument("--entry", help="one matrix item as JSON: {\"name\": ..., \"set\": [...]}")
     p_run.add_argument("--remote", default="origin", help="git remote to push the experiment to")
+    p_run.add_argument("--params", default="params.yaml")
 
     p_collect = commands.add_parser("collect", help="fetch every experiment and write the leaderboard")
     p_collect.add_argument("--remote", default="origin")
     p_collect.add_argument("--prefix", default="", help="only the experiments that expand named with this prefix")
     p_collect.add_argument("--sort", default="gd.rmse", help="<model>.<metric> from evaluate.json, or 'best'")
-    p_collect.add_argument("--out", default="sweep/leaderboard.md", type=Path)
+    p_collect.add_argument("--out", default="sweep/leaderboard.md", type=Path,
+                           help="a new file, or one this tool wrote; the JSON rows go beside it")
     p_collect.add_argument("--pull-cache", action="store_true",
                            help="also `dvc exp pull` the experiments' outputs from the DVC remote")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv=None):
+    command = "sweep"
     try:
+        args = build_parser().parse_args(argv)
+        command = f"sweep {args.command}"
         if args.command == "expand":
             print(json.dumps(expand(args.overrides, args.params, args.prefix)))
         elif args.command == "run":
             sets, name = list(args.sets), args.name
-            if args.entry:
-                try:
-                    entry = json.loads(args.entry)
-                except json.JSONDecodeError as error:
-                    raise SweepError(f"--entry is not JSON: {error}") from None
-                sets, name = sets + list(entry["set"]), name or entry["name"]
+            if args.entry is not None:
+                entry_name, entry_sets = parse_entry(args.entry)
+                sets, name = sets + entry_sets, name if name is not None else entry_name
             if not sets:
                 raise SweepError("nothing to run: give --set KEY=VALUE or --entry")
-            point = [parse_override(item) for item in sets]
-            if any(len(values) != 1 for _, values in point):
-                raise SweepError("run takes one value per key; use expand for lists")
-            name = name or experiment_name([(key, values[0]) for key, values in point])
+            sets, name = check_run(sets, name, args.params)
             run_point(sets, name, remote=args.remote)
         else:
             collect(args.remote, args.prefix, args.sort, args.out, args.pull_cache)
-    except SweepError as error:
-        print(f"error: sweep {args.command}: {error}", file=sys.stderr)
+    except (SweepError, OwnedError) as error:
+        line = str(error).replace("\r", "\\r").replace("\n", "\\n")  # one line, whatever a path holds
+        print(f"error: {command}: {line}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"error: {command}: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 
