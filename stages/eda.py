@@ -3,7 +3,7 @@
     python -m stages.eda --train data/prepared/train.csv --out-dir plots/eda --metrics metrics/eda.json
 
 A constant column has no correlation: it is written as null (with a note), ranked last, and drawn
-blank in the heatmap, never a crash. Metrics: eda.<feature>.corr and .rank for each of data.features.
+blank in the heatmap, never a crash. Metrics: details.eda.<feature>.corr and .rank for each of data.features.
 """
 
 import numpy as np
@@ -129,7 +129,7 @@ def main(argv=None):
         save_figure(draw_heatmap(shown_columns, corr), args.out_dir / "heatmap.png")
         save_figure(draw_scatter({f: values[:, names.index(f)] for f in shown}, y, target, corr_of),
                     args.out_dir / "scatter.png")
-        write_json(args.metrics, {"eda": metrics})
+        write_json(args.metrics, {"details": {"eda": metrics}})
 
 
 if __name__ == "__main__":

@@ -89,6 +89,14 @@ def file_at(revision, path):
 
 # ---- what changed -------------------------------------------------------------------------
 
+def details(metrics, kind):
+    """{model: {...}} of a metrics file the evaluate stage writes ({"details": {kind: ...}}; older
+    revisions wrote the models at the top)."""
+    if isinstance(metrics, dict) and isinstance(metrics.get("details"), dict):
+        return metrics["details"].get(kind) or {}
+    return metrics
+
+
 def fmt(value, digits=4):
     if value is None:
         return "–"
@@ -466,10 +474,10 @@ def write_report(argv=None):
     for path in (EVALUATE_METRICS, PREDICTIONS):
         if not Path(path).exists():
             raise StageError(f"{path}: not found; run `dvc repro` first")
-    current = read_json(EVALUATE_METRICS)
+    current = details(read_json(EVALUATE_METRICS), "test")
     base_bytes = file_at(revision, EVALUATE_METRICS)
-    base = json.loads(base_bytes) if base_bytes else None
-    cv = read_json(CV_METRICS) if Path(CV_METRICS).exists() else None
+    base = details(json.loads(base_bytes), "test") if base_bytes else None
+    cv = details(read_json(CV_METRICS), "cv") if Path(CV_METRICS).exists() else None
 
     table = read_predictions(PREDICTIONS)
     base_predictions = file_at(revision, PREDICTIONS)

@@ -330,15 +330,21 @@ def _finite(value):
 
 
 def load_metrics(text, where):
-    """metrics/evaluate.json as the evaluate stage writes it, {model: {"rmse": number, ...}}, or SweepError."""
+    """The test scores in metrics/evaluate.json, {model: {"rmse": number, ...}}, or SweepError.
+
+    The evaluate stage writes them under details.test; a file of older revisions has them at the top.
+    """
     try:
         metrics = json.loads(text)
     except (ValueError, RecursionError) as error:
         raise SweepError(f"{where}: not JSON: {error}") from None
+    if isinstance(metrics, dict) and isinstance(metrics.get("details"), dict):
+        metrics = metrics["details"].get("test")
     if not (isinstance(metrics, dict) and metrics and all(
-            isinstance(values, dict) and "rmse" in values and all(map(_finite, values.values()))
+            isinstance(values, dict) and "rmse" in values
+            and all(value is None or _finite(value) for value in values.values())
             for values in metrics.values())):
-        raise SweepError(f"{where}: expected {{model: {{\"rmse\": number, ...}}}} with finite numbers, "
+        raise SweepError(f"{where}: expected details.test = {{model: {{\"rmse\": number, ...}}}} with finite numbers, "
                          "as the evaluate stage writes")
     return metrics
 
