@@ -114,21 +114,14 @@ def set_top_level(repo, key, value):
     path.write_text(text)
 
 
-def resolve(text, params):
-    """``${a.b}`` in a dvc.yaml string replaced by the value of a.b in params (DVC's interpolation, simply)."""
-    def value(match):
-        node = params
-        for part in match.group(1).strip().split("."):
-            node = node[part]
-        return str(node)
-    return re.sub(r"\$\{([^}]+)\}", value, text)
-
-
 def stage_commands(repo):
-    """[(name, cmd)] in dvc.yaml's order, params interpolated, for running a stage alone."""
-    stages = yaml.safe_load((Path(repo) / "dvc.yaml").read_text())["stages"]
-    params = read_params(repo)
-    return [(name, resolve(" ".join(stage["cmd"].split()), params)) for name, stage in stages.items()]
+    """[(name, cmd)] in dvc.yaml's order, as DVC resolves them (foreach instances such as fit@gd included),
+    for running a stage alone."""
+    from dvc.repo import Repo
+
+    with Repo(str(repo)) as dvc_repo:
+        return [(stage.addressing.split(":")[-1], " ".join(stage.cmd.split())) for stage in dvc_repo.index.stages
+                if getattr(stage, "cmd", None)]
 
 
 def _fresh_values(base):
