@@ -1,21 +1,32 @@
 """Stage `load`: read and validate the CSV, then write a seeded train/test split.
 
     python -m stages.load --train data/prepared/train.csv --test data/prepared/test.csv
+    (optional: --summary metrics/data.json, the split's facts and warnings as JSON)
 
 Reads bytes, not assumptions: UTF-8 with or without a byte-order mark; anything else (another
 encoding, UTF-16, a compressed or binary file, a directory) is named as what it is. Ambiguous
 tables are refused, never guessed: duplicate or space-padded column names, rows wider or narrower
-than the header. Every message names the file, the line and the column as the user's editor shows them.
+than the header, another separator, a title or comment above the column names, true/false cells.
+Every message names the file, the line and the column as the user's editor shows them.
+
+Data that loads but would mislead is said, not refused: a `warning: load: ...` line on stderr for
+test rows that copy training rows, more features than training rows, and values far outside the
+rest of their column. ``--summary`` writes these facts (and what the tutorial's exact lookup table
+does with the split) as JSON.
 """
 
 import math
 import os
+import unicodedata
 import stat
+import sys
+from pathlib import Path
 
 import numpy as np
 
-from stages.cli import StageError, stage_arguments, stage_main
-from stages.files import write_lines
+from stages.cli import StageError, path_option, stage_main, stage_parser
+from stages.files import all_or_nothing, write_json, write_lines
+from stages.params import read_params
 
 # Values are refused beyond this: a square, a sum over 10^6 rows, random_search's coefficients (up to
 # 1e9, times up to ~100 features) and the spread of fold MSEs (fourth powers) all stay inside float64
@@ -26,6 +37,15 @@ LARGEST_VALUE = 1e50  # written out as ±1e50 in the messages
 SMALLEST_NONZERO = 1e-50
 MIN_TRAIN_ROWS, MIN_TEST_ROWS = 3, 2
 MISSING_WORDS = {"nan", "na", "n/a", "null", "none", "#n/a", "-nan", "missing", "?"}
+BOOLEAN_WORDS = {"true", "false", "yes", "no"}  # pandas reads a column of TRUE/FALSE as booleans
+SAMPLE_LINES = 20  # the first lines, where a separator, a title or a comment shows
+SEPARATORS = (";", "\t", "|", ":")  # what a CSV is not separated by: Excel's European CSV, TSV, pipes, passwd
+# A value is far outside its column when it is more than FAR_SPREADS interquartile ranges from the
+# column's median *and* more than FAR_GAP times farther from it than every value nearer in: the long
+# tail of a skewed column (CRIM: up to 25 IQRs on the bundled data; a lognormal like it at 10^6 rows
+# reaches 5,000-30,000 IQRs, each value at most ~4 times the next) is a continuum with no such gap;
+# a typo like 1e45, a unit slip or a code like -9999 is not. Scale-free: units and origin do not matter.
+FAR_SPREADS, FAR_GAP = 100.0, 100.0
 
 MAGIC = (  # leading bytes -> what the file is
     (b"\x1f\x8b", "a gzip-compressed file"),
@@ -109,11 +129,12 @@ def _is_number(text):
 
 class Table:
     """The parsed CSV: ``frame`` (floats), ``names``, the raw data ``rows`` (bytes, no newline) and
-    ``numbers``, the 1-based file line of each data row (blank lines are skipped, not renumbered)."""
+    ``numbers``, the 1-based file line of each data row (blank lines are skipped, not renumbered);
+    ``count_line``, scikit-learn's first line of counts (bytes), or None."""
 
-    def __init__(self, path, frame, names, rows, numbers, header_line):
+    def __init__(self, path, frame, names, rows, numbers, header_line, count_line=None):
         self.path, self.frame, self.names, self.rows = path, frame, names, rows
-        self.numbers, self.header_line = numbers, header_line
+        self.numbers, self.header_line, self.count_line = numbers, header_line, count_line
 
     def cell(self, row, column):
         """The raw text of one cell, as the file has it."""
@@ -149,6 +170,7 @@ def read_table(path):
     else:
         numbers = range(1, len(lines) + 1)
 
+    check_separator(path, lines[:SAMPLE_LINES], numbers)
     first = [field.strip() for field in _fields(lines[0])]
     skip = 1 if all(field == "" or _is_number(field) for field in first) else 0
     if len(lines) <= skip:
@@ -158,11 +180,11 @@ def read_table(path):
         # way which line names the columns is a guess, and a wrong guess shifts every column.
         raise StageError(f"{path}: lines {numbers[0]} and {numbers[1]} are both numbers, so no line names the "
                          "columns; put a line of column names (not numbers) above the data")
+    check_preamble(path, lines, numbers, skip)
     header, header_line = lines[skip], numbers[skip]
-    for delimiter in (";", "\t", "|"):
-        if header.count(delimiter.encode()) >= 1 and header.count(b",") == 0:
-            raise StageError(f"{path}: line {header_line} is separated by {delimiter!r}, not commas; "
-                             "save the file as comma-separated CSV")
+    if _is_comment(header):  # numpy.savetxt(header=...) writes the names so: "# RM,MEDV"
+        raise StageError(f"{path}: line {header_line} starts with '#' ({_show(header)}): a comment, not column "
+                         "names; a CSV has no comments: if it names the columns remove the '#', else delete it")
     names = _fields(header)
     check_names(path, names, header_line)
     rows, numbers = lines[skip + 1:], numbers[skip + 1:]
@@ -172,7 +194,7 @@ def read_table(path):
 
     frame = pd.read_csv(io.BytesIO(b"\n".join(rows)), header=None, names=names, index_col=False,
                         keep_default_na=False, na_values=[""], engine="c")
-    table = Table(path, frame, names, rows, numbers, header_line)
+    table = Table(path, frame, names, rows, numbers, header_line, lines[0] if skip else None)
     check_values(table)
     table.frame = frame.astype(np.float64)
     return table
@@ -185,12 +207,130 @@ def check_names(path, names, line):
         if name != name.strip():
             raise StageError(f"{path}: column {name!r} has spaces around its name (header, line {line}); "
                              f"remove them, e.g. {name.strip()!r}")
+        unsafe = next((char for char in name if char in "<>" or unicodedata.category(char) in ("Cc", "Cf")), None)
+        if unsafe is not None:
+            # Names become labels in the plots page DVC writes, inside a <script>, without escaping.
+            raise StageError(f"{path}: column {name!r} has {unsafe!r} in its name (header, line {line}), which "
+                             f"would be markup or an invisible control in the plots and the report; rename it, "
+                             f"e.g. {''.join(char for char in name if char.isalnum() or char in '_-. ') or 'x'!r}")
     seen = {}
     for position, name in enumerate(names, 1):
         if name in seen:
             raise StageError(f"{path}: column {name!r} appears twice in the header (line {line}): columns "
                              f"{seen[name]} and {position}; rename one so every column has its own name")
         seen[name] = position
+
+
+def _show(line, limit=60):
+    """A line of the file as a message quotes it: its text, shortened."""
+    text = line.decode("utf-8").strip()
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _is_comment(line):
+    """A line that starts with '#' (but not a first column named just '#', e.g. a row number's)."""
+    return line.lstrip().startswith(b"#") and not line.lstrip()[1:].lstrip(b" \t").startswith((b",", b'"'))
+
+
+def _agreement(counts):
+    """The share of lines on the most common positive count (0.0 when every count is 0)."""
+    positive = [count for count in counts if count > 0]
+    if not positive:
+        return 0.0
+    mode = max(set(positive), key=lambda count: (positive.count(count), count))
+    return counts.count(mode) / len(counts)
+
+
+def check_separator(path, lines, numbers):
+    """Refuse a file whose first lines agree on another separator better than on commas.
+
+    A CSV's lines agree on their number of fields; a semicolon, tab, pipe or colon file (Excel's
+    European CSV, a TSV, /etc/passwd) has its commas, if any, at random and its own separator on
+    every line. Spaces count only where no line has a comma (a whitespace-aligned table). Comment
+    lines are left out: they are refused as such, later.
+    """
+    sample = [(number, line) for number, line in zip(numbers, lines) if not _is_comment(line)]
+    if not sample:
+        return
+    texts = [line.decode("utf-8") for _, line in sample]
+    commas = _agreement([len(_fields(line)) - 1 for _, line in sample])
+    best = max(SEPARATORS, key=lambda separator: _agreement([text.count(separator) for text in texts]))
+    share = _agreement([text.count(best) for text in texts])
+    if share >= 0.5 and share > commas:
+        line = next(number for (number, _), text in zip(sample, texts) if best in text)
+        raise StageError(f"{path}: line {line} is separated by {best!r}, not commas; "
+                         "save the file as comma-separated CSV")
+    if commas == 0 and _agreement([len(text.split()) - 1 for text in texts]) >= 0.5:
+        line = next(number for (number, _), text in zip(sample, texts) if len(text.split()) > 1)
+        raise StageError(f"{path}: line {line} is separated by spaces, not commas; "
+                         "save the file as comma-separated CSV")
+
+
+def _line_kind(line):
+    """What a line looks like on its own: 'numbers' (mostly numbers: a row of data), 'counts' (a few
+    numbers and more empty fields: scikit-learn's `506,13,,,` line), 'comment', 'names' or 'empty'."""
+    if _is_comment(line):
+        return "comment"
+    fields = [field.strip() for field in _fields(line)]
+    filled = [field for field in fields if field]
+    count = sum(1 for field in filled if _is_number(field))
+    if 2 * count > len(filled):
+        return "counts" if count == len(filled) and len(fields) > 2 * count else "numbers"
+    words = [field for field in filled if not _is_number(field) and field.lower() not in MISSING_WORDS]
+    return "names" if words else "empty"
+
+
+def check_preamble(path, lines, numbers, skip):
+    """Refuse lines between the start (or scikit-learn's count line) and the column names.
+
+    The column names are the first line of names followed by lines of numbers, provided no row of
+    data comes before it; a title, a note, a comment or a count line above them would otherwise be
+    read as the header, and the rows below blamed for it.
+    """
+    kinds = [_line_kind(line) for line in lines[skip:skip + SAMPLE_LINES]]
+    for header, kind in enumerate(kinds):
+        if kind == "numbers":
+            return  # data before any header-like line: the first line is the header, as before
+        following = kinds[header + 1:header + 3]
+        if kind == "names" and following and all(after == "numbers" for after in following):
+            break
+    else:
+        return
+    if header == 0:
+        return
+    first, names = lines[skip], lines[skip + header]
+    where, names_line = numbers[skip], numbers[skip + header]
+    if _is_comment(first):
+        raise StageError(f"{path}: line {where} is a comment ({_show(first)}) above the column names on line "
+                         f"{names_line}; a CSV has no comments: delete it, so the column names come first")
+    fields = [field.strip() for field in _fields(first)]
+    if len(fields) != len(_fields(names)) or sum(1 for field in fields if field) <= 1:
+        raise StageError(f"{path}: line {where} ({_show(first)}) is not part of the table (a title or a note?): "
+                         f"the column names are on line {names_line}; delete it, so the column names come first")
+    raise StageError(f"{path}: lines {where} and {names_line} both hold names, not numbers, so which line names "
+                     "the columns is a guess; keep one line of column names above the data (delete the other, "
+                     "e.g. a line of units)")
+
+
+def _row_problem(table, row):
+    """What is wrong with a whole data row, if it is not a row of data at all (else None)."""
+    line, number = table.rows[row], table.numbers[row]
+    if _is_comment(line):
+        count = sum(1 for other in table.rows if _is_comment(other))
+        return (f"{table.path}: line {number} is a comment ({_show(line)}); a CSV has no comments: delete every "
+                f"line that starts with '#' ({count} such line{'s' * (count > 1)})")
+    if table.count_line is not None and line.strip() == table.count_line.strip():
+        return (f"{table.path}: line {number} repeats the count line (line 1, {_show(table.count_line)}) (two "
+                "files joined?); delete it")
+    fields = [field.strip() for field in _fields(line)]
+    if len(table.names) > 1 and _line_kind(line) == "names" and not any(_is_number(field) for field in fields):
+        if fields == list(table.names):
+            return (f"{table.path}: line {number} repeats the column names of line {table.header_line} "
+                    "(two files joined?); delete it")
+        if not all(field.lower() in BOOLEAN_WORDS for field in fields):
+            return (f"{table.path}: line {number} holds names, not numbers (a second header, e.g. units?); "
+                    f"keep only the column names on line {table.header_line} above the data and delete it")
+    return None
 
 
 def check_widths(path, rows, numbers, width, header_line):
@@ -202,11 +342,16 @@ def check_widths(path, rows, numbers, width, header_line):
     bad = np.flatnonzero(counts != width)
     if bad.size:
         row, count = int(bad[0]), int(counts[bad[0]])
+        if _is_comment(rows[row]):
+            comments = sum(1 for line in rows if _is_comment(line))
+            raise StageError(f"{path}: line {numbers[row]} is a comment ({_show(rows[row])}); a CSV has no "
+                             f"comments: delete every line that starts with '#' ({comments} such "
+                             f"line{'s' * (comments > 1)})")
         side = "more" if count > width else "fewer"
         hint = " (a comma inside a number, e.g. 1,000?)" if count > width else ""
-        raise StageError(f"{path}: line {numbers[row]} has {count} fields, {side} than the {width} columns "
-                         f"of the header (line {header_line}){hint}; every row needs exactly one value per "
-                         f"column ({bad.size} such row{'s' * (bad.size > 1)})")
+        raise StageError(f"{path}: line {numbers[row]} has {count} field{'s' * (count != 1)}, {side} than the "
+                         f"{width} column{'s' * (width != 1)} of the header (line {header_line}){hint}; every row "
+                         f"needs exactly one value per column ({bad.size} such row{'s' * (bad.size > 1)})")
 
 
 def check_values(table):
@@ -216,15 +361,22 @@ def check_values(table):
     frame = table.frame
     for column, name in enumerate(table.names):
         values = frame[name]
-        if values.dtype.kind not in "fiu":  # some cell is not a number: find the first one
+        if values.dtype.kind == "b":  # a column of nothing but TRUE/FALSE: pandas made it booleans
+            bad = np.ones(len(values), dtype=bool)
+        elif values.dtype.kind not in "fiu":  # some cell is not a number: find the first one
             parsed = pd.to_numeric(values.astype(object), errors="coerce")
             bad = (parsed.isna() & values.notna()).to_numpy()
+        if values.dtype.kind not in "fiu":
             row = int(bad.argmax())
+            whole_row = _row_problem(table, row)
+            if whole_row:
+                raise StageError(whole_row)
             text = table.cell(row, column)
             problem = (f"is {text!r} (not a number)" if text.lower() in MISSING_WORDS
-                       else f"{text!r} is not a number")
-            raise StageError(f"{table.where(row, column)}: {problem}; every cell must be a number "
-                             f"({int(bad.sum())} bad in this column)")
+                       else f"{text!r} is a true/false value, not a number; write it as 1 or 0"
+                       if text.lower() in BOOLEAN_WORDS else f"{text!r} is not a number")
+            every = "" if text.lower() in BOOLEAN_WORDS else "; every cell must be a number"
+            raise StageError(f"{table.where(row, column)}: {problem}{every} ({int(bad.sum())} bad in this column)")
         numbers = values.to_numpy(dtype=np.float64)
         size = np.abs(numbers)
         bad = ~(size <= LARGEST_VALUE) | ((size < SMALLEST_NONZERO) & (size > 0))  # NaN, inf, too large or small
@@ -232,6 +384,9 @@ def check_values(table):
             row = int(bad.argmax())
             value, text = numbers[row], table.cell(row, column)
             if np.isnan(value):
+                whole_row = _row_problem(table, row)
+                if whole_row:  # e.g. '#,,,' with as many commas as the header: empty cells, but a comment
+                    raise StageError(whole_row)
                 problem = "is empty (a missing value); every cell must be a finite number"
             elif np.isinf(value):
                 problem = f"{text!r} is infinite; every cell must be a finite number"
@@ -311,10 +466,133 @@ def csv_header(columns):
 READS = ["seed", "data.csv", "data.target", "data.features", "data.test_size"]
 
 
+def _row_hashes(columns):
+    """One 64-bit hash per row of equal-length float columns, from their bits; equal rows, equal hashes."""
+    hashes = np.zeros(len(columns[0]), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in columns:  # splitmix-style: xor in a column, multiply, fold the high bits down
+            hashes ^= (column + 0.0).view(np.uint64)  # + 0.0: -0.0 and 0.0 are equal, so give them equal bits
+            hashes *= np.uint64(0xBF58476D1CE4E5B9)
+            hashes ^= hashes >> np.uint64(31)
+    return hashes
+
+
+def matching_rows(columns, train, test):
+    """Which test rows equal a training row on every one of ``columns`` (float arrays, one per column),
+    exactly: a mask over ``test``, and for each matching test row the first training row (in split
+    order) it equals.
+
+    Row hashes find the candidates with a sort and a merge (~0.1 s at 10^6 rows × 14 columns, a column
+    at a time); each candidate is then compared with its training row value by value, and a hash
+    collision (odds ~n²/2^64) falls back to a dictionary of whole rows as bytes.
+    """
+    hashes = _row_hashes(columns)
+    train_hashes, test_hashes = hashes[train], hashes[test]
+    ordered, query = np.sort(train_hashes), np.argsort(test_hashes)
+    position = np.minimum(np.searchsorted(ordered, test_hashes[query]), len(ordered) - 1)
+    hit = np.zeros(len(test), dtype=bool)
+    hit[query] = ordered[position] == test_hashes[query]
+    if not hit.any():
+        return hit, np.empty(0, dtype=np.int64)
+    wanted = np.sort(test_hashes[hit])
+    candidates = np.flatnonzero(wanted[np.minimum(np.searchsorted(wanted, train_hashes), len(wanted) - 1)]
+                                == train_hashes)  # the training rows with a wanted hash, in split order
+    by_hash = candidates[np.argsort(train_hashes[candidates], kind="stable")]
+    partner = train[by_hash[np.searchsorted(train_hashes[by_hash], test_hashes[hit])]]
+    if all(np.array_equal(column[test[hit]], column[partner]) for column in columns):
+        return hit, partner
+    rows = np.column_stack(columns) + 0.0
+    first = {rows[index].tobytes(): index for index in train[::-1]}  # the earliest in split order wins
+    found = np.array([first.get(rows[index].tobytes(), -1) for index in test], dtype=np.int64)
+    return found >= 0, found[found >= 0]
+
+
+def far_values(column):
+    """(rows, median, reach): the rows whose value is far outside the rest of the column, the
+    column's median and how far from it the other values reach (see FAR_SPREADS and FAR_GAP)."""
+    ordered = np.sort(column)
+    n = len(ordered)
+    median = (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
+    spread = ordered[(3 * n) // 4] - ordered[n // 4]
+    distance = np.abs(column - median)
+    if spread == 0:  # most rows share one value (a 0/1 flag): measure against the others' distances
+        others = np.sort(distance[distance > 0])
+        spread = others[(len(others) - 1) // 2] if len(others) else 0.0
+    beyond = distance > FAR_SPREADS * spread
+    if spread == 0 or not beyond.any():
+        return np.empty(0, dtype=np.int64), median, 0.0
+    inner = distance[~beyond].max() if not beyond.all() else 0.0
+    steps = np.concatenate([[inner], np.sort(distance[beyond])])
+    gaps = np.flatnonzero((steps[1:] > FAR_GAP * steps[:-1]) & (steps[:-1] > 0))
+    if not gaps.size:
+        return np.empty(0, dtype=np.int64), median, 0.0
+    cut = steps[gaps[0] + 1]
+    return np.flatnonzero(distance >= cut), median, float(steps[gaps[0]])
+
+
+def split_facts(table, data, train, test):
+    """The split's facts for --summary, and the warning lines (without their prefix)."""
+    from fromzero.neighbors import lookup_table_report
+
+    path, features, target = table.path, data["features"], data["target"]
+    columns = {name: table.frame[name].to_numpy(dtype=np.float64) for name in table.names}
+    used = [columns[name] for name in (*features, target)]
+    warnings = []
+    hit, partner = matching_rows(used, train, test)
+    shared = int(hit.sum())
+    # Equal rows are copies beyond doubt when they are equal on columns no model uses, too. A file of
+    # only the used columns cannot tell a copy from values too coarse to differ (50,000 rows of x to 4
+    # decimals share 16 % of the test rows by chance): there, only a majority of the test split is said.
+    unused = [name for name in table.names if name not in (*features, target)]
+    if unused and shared:
+        copied, partner = matching_rows(list(columns.values()), train, test)
+    else:
+        copied = hit
+    if copied.any() and (unused or 2 * shared >= len(test)):
+        example = int(np.argmin(test[copied]))
+        lines = sorted((table.numbers[test[copied][example]], table.numbers[partner[example]]))
+        on = (f"on data.features and data.target, {int(copied.sum())} of them on every column" if unused
+              else "on every column")
+        warnings.append(f"{path}: {shared} of the {len(test)} test rows equal a training row {on} (copied rows, "
+                        f"e.g. lines {lines[0]} and {lines[1]}): models that memorise their training rows (knn, "
+                        "the lookup table) score better on the test split than they will on new data; remove the "
+                        "repeated rows to see their true scores")
+    if len(features) + 1 > len(train):
+        warnings.append(f"{path}: {len(features)} features (data.features) and an intercept for {len(train)} "
+                        "training rows: least squares has no unique fit (it returns the minimum-norm one) and "
+                        "any model can fit the training rows exactly; use fewer features or more rows")
+    outliers = 0
+    for position, name in enumerate([*features, target]):
+        rows, median, reach = far_values(used[position])
+        outliers += len(rows)
+        if len(rows):
+            row, column = int(rows.min()), table.names.index(name)
+            more = f" ({len(rows)} such values in this column)" if len(rows) > 1 else ""
+            warnings.append(f"{table.where(row, column)}: {table.cell(row, column)} is far outside the rest of "
+                            f"the column (median {median:.4g}, every other value within {reach:.3g} of it){more}: "
+                            "least squares, gd and the net can fit it alone and predict about the mean for every "
+                            "other row; check it (a typo, a unit, a code for a missing value?)")
+    X = np.column_stack(used[:-1])
+    dropped, miss = lookup_table_report(X[train], X[test])
+    facts = {"rows": len(table.frame), "train_rows": len(train), "test_rows": len(test), "shared_rows": shared,
+             "lookup_miss": miss,  # share of test rows the tutorial's exact-match dict cannot answer
+             "lookup_dropped": dropped,  # training rows the dict loses to repeated keys
+             "outliers": outliers, "warnings": warnings}
+    return facts, warnings
+
+
+
+
 @stage_main
 def main(argv=None):
-    args, params = stage_arguments(argv, __doc__, {"train": "the training split to write (CSV)",
-                                                   "test": "the held-out split to write (CSV)"}, READS)
+    parser = stage_parser(__doc__, READS)
+    path_option(parser, "train", "the training split to write (CSV)")
+    path_option(parser, "test", "the held-out split to write (CSV)")
+    parser.add_argument("--summary", type=Path, metavar="PATH",
+                        help="a JSON file of the split's facts and warnings (rows, shared_rows, outliers, ...)")
+    args = parser.parse_args(argv)
+    params = read_params(args.params, keys=READS)
+    summary = args.summary
     data, seed = params["data"], params["seed"]
     table = read_table(data["csv"])
     check_columns(table, data["features"], data["target"], data["test_size"])
@@ -324,9 +602,17 @@ def main(argv=None):
         if _constant(table.frame[column].to_numpy()[train_rows]):
             raise StageError(f"{data['csv']}: the training split's {column!r} ({key}) is constant; "
                              "use more rows, another seed or a smaller data.test_size")
+    facts, warnings = split_facts(table, data, train_rows, test_rows)
     header = csv_header(table.names)
-    for path, rows in ((args.train, train_rows), (args.test, test_rows)):
-        write_lines(path, header, [unquoted(table.rows[row]) for row in rows])
+    splits = [(path, [unquoted(table.rows[row]) for row in rows])
+              for path, rows in ((args.train, train_rows), (args.test, test_rows))]
+    with all_or_nothing():  # everything is validated and computed: now write, all or none
+        for path, lines in splits:
+            write_lines(path, header, lines)
+        if summary:
+            write_json(summary, {"details": {"split": facts}})
+    for warning in warnings:
+        print(f"warning: load: {warning}", file=sys.stderr)
 
 
 if __name__ == "__main__":
