@@ -2,10 +2,11 @@
 
 import numpy as np
 
-from fromzero.validation import check_fitted, check_X_y
+from fromzero.base import Estimator
+from fromzero.validation import check_fitted, check_X_y, params_array, params_int
 
 
-class MeanBaseline:
+class MeanBaseline(Estimator):
     """Predicts mean(y) for every row: the best constant under squared error.
 
     A model that cannot beat it has learned nothing from X; its test MSE is
@@ -14,24 +15,26 @@ class MeanBaseline:
     Attributes after ``fit``: ``mean_``, ``n_features_in_``.
     """
 
+    poor_score = True  # its R² on the training data is 0 by construction
+
     def fit(self, X, y):
-        X, y = check_X_y(X, y)
+        X, y = check_X_y(X, y, estimator=self)
         self.mean_ = float(y.mean())
         self.n_features_in_ = X.shape[1]
         return self
 
     def predict(self, X):
-        check_fitted(self, "mean_")
-        X = check_X_y(X, n_features=self.n_features_in_)
-        return np.full(X.shape[0], self.mean_)
+        """X (n, d) -> (n,), every value the training mean."""
+        return np.full(self._check_predict_input(X).shape[0], self.mean_)
 
     def to_dict(self):
-        check_fitted(self, "mean_")
+        check_fitted(self)
         return {"n_features_in": self.n_features_in_, "mean": self.mean_}
 
     @classmethod
     def from_dict(cls, params):
+        """A fitted baseline from what ``to_dict()`` wrote; ValueError if malformed."""
         model = cls()
-        model.mean_ = float(params["mean"])
-        model.n_features_in_ = int(params["n_features_in"])
+        model.mean_ = float(params_array(cls.__name__, params, "mean", ndim=0))
+        model.n_features_in_ = params_int(cls.__name__, params, "n_features_in", 1)
         return model

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from fromzero.base import clone
 from fromzero.linear import mean_squared_error
 from fromzero.validation import check_X_y
 
@@ -18,14 +19,17 @@ def kfold_indices(n, folds, seed):
     return [(np.sort(np.concatenate(parts[:i] + parts[i + 1:])), np.sort(part)) for i, part in enumerate(parts)]
 
 
-def cross_validate(make_model, X, y, *, folds, seed):
-    """Test MSE of each fold, shape (folds,): a fresh ``make_model()`` fitted on the other folds.
+def cross_validate(model, X, y, *, folds, seed):
+    """Test MSE of each fold, shape (folds,): a fresh copy of ``model`` fitted on the other folds.
 
-    X (n, d) or (n,), y (n,). Report the mean and the spread (std) over folds.
+    ``model`` is an estimator, cloned (same settings, unfitted) for each fold, or
+    a function returning a new one. X (n, d) or (n,), y (n,). Report the mean and
+    the spread (std) over folds.
     """
-    X, y = check_X_y(X, y)
+    X, y = check_X_y(X, y, estimator="cross_validate")
+    fresh = (lambda: clone(model)) if hasattr(model, "get_params") and not isinstance(model, type) else model
     scores = []
     for train, test in kfold_indices(len(y), folds, seed):
-        model = make_model().fit(X[train], y[train])
-        scores.append(mean_squared_error(y[test], model.predict(X[test])))
+        fitted = fresh().fit(X[train], y[train])
+        scores.append(mean_squared_error(y[test], fitted.predict(X[test])))
     return np.array(scores)

@@ -6,18 +6,22 @@ import numpy as np
 
 from fromzero.errors import DivergenceError
 from fromzero.linear import LinearPrediction
-from fromzero.validation import check_X_y
+from fromzero.validation import check_int, check_positive, check_X, check_X_y
+
+EPS = np.finfo(np.float64).eps
 
 
-def check_descent(step, loss, previous_loss):
-    """Raise DivergenceError when a loss is non-finite or grew since the last step.
+def check_descent(step, loss, previous_loss, slack=0.0):
+    """Raise DivergenceError when a loss is non-finite or grew by more than ``slack`` since the last step.
 
-    On a convex loss a small enough rate never increases it, so growth means the
-    rate is too large; the slack absorbs rounding once the loss has converged.
+    On a convex quadratic a rate below the stable limit never increases the
+    loss, so growth means the rate is too large. ``slack`` is the rounding error
+    the two computed losses may carry (``moment_rounding``): once the fit is
+    exact to rounding, the computed loss only jitters by that much.
     """
     if not np.isfinite(loss):
         raise DivergenceError(step, loss, "became non-finite")
-    if loss > previous_loss * (1.0 + 1e-9) + 1e-300:
+    if loss > previous_loss + slack:
         raise DivergenceError(step, loss, "grew")
 
 
@@ -32,7 +36,7 @@ class Moments(NamedTuple):
 
 
 def moments(Z, y):
-    Z, y = check_X_y(Z, y)
+    Z, y = check_X_y(Z, y, estimator="moments")
     mean, y_mean = Z.mean(axis=0), float(y.mean())
     Zc, yc = Z - mean, y - y_mean
     return Moments(mean, y_mean, Zc.T @ Zc / len(y), Zc.T @ yc / len(y), float(yc @ yc) / len(y))
@@ -57,6 +61,24 @@ def moment_loss_and_gradient(coef, b, m):
     return loss, 2.0 * (s_coef - m.cross) + 2.0 * e * m.mean, 2.0 * e
 
 
+def moment_rounding(coef, b, m, abs_cov):
+    """Bounds on the rounding error of moment_loss_and_gradient's (loss, grad_coef (d,), grad_b) at (coef, b).
+
+    Each is a sum of about d + 3 products, so its computed value can be off by
+    about (d + 4)·eps times the sum of the products' sizes, plus the error of e
+    carried through e² and 2e·mean. At an exact fit the loss is a difference of
+    numbers the size of var(y): it cannot be computed closer to 0 than ~eps·var(y).
+    ``abs_cov`` is |S|, elementwise.
+    """
+    u = (coef.size + 4) * EPS
+    c, mean, cross = np.abs(coef), np.abs(m.mean), np.abs(m.cross)
+    a = abs_cov @ c  # (d,) Σ_j |S_ij·coef_j|
+    e = b + float(m.mean @ coef) - m.y_mean
+    e_err = u * (abs(b) + float(mean @ c) + abs(m.y_mean))
+    loss_err = u * (float(c @ a) + 2.0 * float(c @ cross) + m.y_var + e * e) + 2.0 * abs(e) * e_err
+    return loss_err, 2.0 * u * (a + cross + abs(e) * mean) + 2.0 * e_err * mean, 2.0 * e_err
+
+
 def largest_stable_learning_rate(Z):
     """The rate below which descent on the plane's MSE converges: 2 / the loss's largest curvature.
 
@@ -64,7 +86,7 @@ def largest_stable_learning_rate(Z):
     H = 2/n·[Z, 1]ᵀ[Z, 1]; a step of rate η multiplies the error along an
     eigenvector of curvature λ by (1 - η·λ), which shrinks only while η < 2 / λ.
     """
-    Z = check_X_y(Z)
+    Z = check_X(Z, estimator="largest_stable_learning_rate")
     return _stable_rate(moments(Z, np.zeros(len(Z))))
 
 
@@ -87,12 +109,19 @@ class GradientDescentLinear(LinearPrediction):
     2·[[corr, 0], [0, 1]]); coef and intercept are mapped back to the original
     units afterwards.
 
-    The descent stops early once every partial is below ``tol`` in size.
+    The descent stops early, converged, once every partial is below ``tol`` in
+    size, or once floating point allows no further progress: the loss stalls
+    while each partial is within its own rounding error or too small to move its
+    parameter (an exact fit of a y in the millions cannot get its partials below
+    1e-10). A ``tol`` above every partial at the start would stop the descent
+    before its first step: ``fit`` refuses it.
 
     Attributes after ``fit``: ``coef_`` (d,), ``intercept_`` (original units),
-    ``loss_history_`` (loss before each step, then the final loss; shape
-    (n_steps_ + 1,)), ``n_steps_``, ``converged_``, ``n_features_in_``.
+    ``loss_history_`` (training MSE before each step, then the final one; shape
+    (n_iter_ + 1,)), ``n_iter_`` (steps run), ``converged_``, ``n_features_in_``.
     """
+
+    iteration_name = "step"
 
     def __init__(self, *, learning_rate=0.01, steps=2000, standardize=True, tol=1e-10, seed=0):
         self.learning_rate = learning_rate
@@ -103,11 +132,10 @@ class GradientDescentLinear(LinearPrediction):
 
     def fit(self, X, y, *, progress=None):
         """``progress``, if given, wraps the loop over steps (e.g. a tqdm bar): ``progress(range(...))``."""
-        X, y = check_X_y(X, y)
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
-        if int(self.steps) < 1:
-            raise ValueError(f"steps must be at least 1, got {self.steps}")
+        X, y = check_X_y(X, y, estimator=self)
+        check_positive("learning_rate", self.learning_rate)
+        check_int("steps", self.steps, 1)
+        check_positive("tol", self.tol, zero=True)
         d = X.shape[1]
         data = moments(X, y)
         if self.standardize:  # z = (x - shift) / scale: mean 0, std 1, so S becomes the correlations
@@ -128,20 +156,33 @@ class GradientDescentLinear(LinearPrediction):
         self.coef_ = coef / scale
         self.intercept_ = float(b - self.coef_ @ shift)
         self.loss_history_ = np.asarray(losses)
-        self.n_steps_ = len(losses) - 1
+        self.n_iter_ = len(losses) - 1
         self.converged_ = bool(converged)
         self.n_features_in_ = d
         return self
 
     def _descend(self, coef, b, data, progress):
         """Steps until converged or out of steps: (coef, b, losses, converged), on z's scale."""
-        losses, steps, rate = [], int(self.steps), self.learning_rate
+        losses, steps, rate, tol = [], int(self.steps), self.learning_rate, self.tol
+        abs_cov, previous = np.abs(data.cov), np.inf
         for step in (progress or iter)(range(steps + 1)):
             with np.errstate(over="ignore", invalid="ignore"):  # check_descent catches it
                 loss, grad_coef, grad_b = moment_loss_and_gradient(coef, b, data)
-            check_descent(step, loss, losses[-1] if losses else np.inf)
+                largest = max(np.max(np.abs(grad_coef)), abs(grad_b))
+                new_coef, new_b = coef - rate * grad_coef, b - rate * grad_b  # w <- w - η·dL/dw
+                at_floor = False
+                if not loss < previous:  # no progress: divergence, or the loss at its rounding floor
+                    error, coef_error, b_error = moment_rounding(coef, b, data, abs_cov)
+                    check_descent(step, loss, previous, 2.0 * error)  # either loss may be off by `error`
+                    # At the floor when each partial is lost in its own rounding or too small to move its parameter.
+                    at_floor = (np.all((np.abs(grad_coef) <= coef_error) | (new_coef == coef))
+                                and (abs(grad_b) <= b_error or new_b == b))
+            if step == 0 and largest < tol:
+                raise ValueError(f"tol = {tol:g} is above every partial derivative at the start (the largest is "
+                                 f"{largest:.3g}): the descent would stop before its first step; lower tol")
             losses.append(loss)
-            converged = max(np.max(np.abs(grad_coef)), abs(grad_b)) < self.tol
+            previous = loss
+            converged = largest < tol or at_floor
             if converged or step == steps:
                 return coef, b, losses, converged
-            coef, b = coef - rate * grad_coef, b - rate * grad_b  # w <- w - η·dL/dw
+            coef, b = new_coef, new_b

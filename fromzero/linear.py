@@ -5,7 +5,8 @@ Its loss, its hand-derived partials, and its exact fit ("method 1" of the tutori
 
 import numpy as np
 
-from fromzero.validation import check_fitted, check_X_y
+from fromzero.base import Estimator
+from fromzero.validation import check_fitted, check_X_y, params_array, params_int
 
 
 def mean_squared_error(y, y_hat):
@@ -36,27 +37,26 @@ def linear_loss_and_gradient(coef, intercept, X, y):
     return float(residual @ residual) / n, 2.0 / n * (residual @ X), 2.0 / n * float(residual.sum())
 
 
-class LinearPrediction:
+class LinearPrediction(Estimator):
     """predict / to_dict / from_dict shared by the models whose answer is ``coef_`` and ``intercept_``."""
 
     def predict(self, X):
         """X (n, d) or (n,) for d = 1 -> (n,)."""
-        check_fitted(self, "coef_")
-        return predict_linear(check_X_y(X, n_features=self.n_features_in_), self.coef_, self.intercept_)
+        return predict_linear(self._check_predict_input(X), self.coef_, self.intercept_)
 
     def to_dict(self):
-        check_fitted(self, "coef_")
+        check_fitted(self)
         return {"n_features_in": self.n_features_in_, "coef": [float(c) for c in self.coef_],
                 "intercept": float(self.intercept_)}
 
     @classmethod
     def from_dict(cls, params):
+        """A fitted model that predicts as the one whose ``to_dict()`` gave ``params``; ValueError if malformed."""
+        d = params_int(cls.__name__, params, "n_features_in", 1)
         model = cls()
-        model.coef_ = np.asarray(params["coef"], dtype=np.float64).reshape(-1)
-        model.intercept_ = float(params["intercept"])
-        model.n_features_in_ = int(params["n_features_in"])
-        if model.coef_.shape != (model.n_features_in_,):
-            raise ValueError(f"coef has {model.coef_.size} values for {model.n_features_in_} features")
+        model.coef_ = params_array(cls.__name__, params, "coef", ndim=1, length=d)
+        model.intercept_ = float(params_array(cls.__name__, params, "intercept", ndim=0))
+        model.n_features_in_ = d
         return model
 
 
@@ -78,7 +78,7 @@ class LeastSquares(LinearPrediction):
     """
 
     def fit(self, X, y):
-        X, y = check_X_y(X, y)
+        X, y = check_X_y(X, y, estimator=self)
         X_mean, y_mean = X.mean(axis=0), y.mean()
         X_scale = X.std(axis=0)
         X_scale[X_scale == 0.0] = 1.0  # a constant column: centred to zero, it carries nothing

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from fromzero.validation import check_fitted, check_X_y
+from fromzero.base import Estimator
+from fromzero.validation import check_fitted, check_int, check_X, check_X_y, params_array, params_int
 
 
 def lookup_table_report(X_train, X_test):
@@ -12,8 +13,8 @@ def lookup_table_report(X_train, X_test):
     a repeated key, and the share of test rows with no exact key, which the
     dict cannot answer at all.
     """
-    X_train = check_X_y(X_train)
-    X_test = check_X_y(X_test, n_features=X_train.shape[1])
+    X_train = check_X(X_train, estimator="lookup_table_report")
+    X_test = check_X(X_test, estimator="lookup_table_report", n_features=X_train.shape[1])
     # One id per distinct row over both sets: each row viewed as one opaque d·8-byte key and sorted
     # (3x faster than np.unique(axis=0) at 10^6 rows); + 0.0 turns -0.0 into 0.0, so equal rows have equal bytes.
     rows = np.ascontiguousarray(np.vstack([X_train, X_test]) + 0.0)
@@ -25,15 +26,29 @@ def lookup_table_report(X_train, X_test):
     return int(dropped_rows), miss_rate
 
 
-class KNearestNeighbors:
+class KNearestNeighbors(Estimator):
     """The tutorial's ``find_price_by_similar``: the mean target of the k nearest training rows.
 
     Distances are Euclidean on standardised features, z = (x - mean) / std with
     the training mean and std to 6 significant digits (a constant feature gets
     std 1): in raw units TAX (hundreds) would drown NOX (tenths). Every training
     row is a neighbour in its own right (duplicates kept, unlike the tutorial's
-    dict). Of rows tied at the k-th distance, d = 1 takes the smaller x first,
-    then training order; d > 1 takes the k-d tree's order.
+    dict).
+
+    Ties: when the row after the k-th nearest is exactly as far as the k-th,
+    which tied rows to take would be arbitrary (and depend on the order of the
+    training rows). Instead the c rows strictly closer than the k-th distance
+    get weight 1 and the m rows at exactly that distance share the remaining
+    k - c equally:
+
+        ŷ = (Σ_closer y + (k - c)/m · Σ_tied y) / k
+
+    the k-nearest mean averaged over every admissible choice of the tied rows.
+    The answer depends on the training rows as a set, never on their order;
+    without a tie it is the plain mean of the k nearest (scikit-learn's
+    KNeighborsRegressor's). Distances are |x - x_i| on the raw values for d = 1
+    (scaling one axis changes no order), the k-d tree's Euclidean distances on
+    z for d > 1.
 
     Attributes after ``fit``: ``X_train_`` (n, d) in original units, ``y_train_``,
     ``mean_``, ``scale_`` (d,), ``n_features_in_``.
@@ -43,43 +58,55 @@ class KNearestNeighbors:
         self.k = k
 
     def fit(self, X, y):
-        X, y = check_X_y(X, y)
-        if not 1 <= int(self.k) <= X.shape[0]:
-            raise ValueError(f"k must be between 1 and the {X.shape[0]} training rows, got {self.k}")
+        X, y = check_X_y(X, y, estimator=self)
+        _check_k(self.k, X.shape[0])
         mean, std = X.mean(axis=0), X.std(axis=0)
         # Any shift and positive scale standardise; these are rounded to 6 significant digits so the
-        # model file (floats at 10) holds them exactly, and the rebuilt model breaks ties as this one.
+        # model file (floats at 10) holds them exactly, and the rebuilt model finds the same neighbours.
         return self._remember(X, y, _short(mean), _short(np.where(std > 0, std, 1.0)))
 
     def _remember(self, X, y, mean, scale):
         self.X_train_, self.y_train_, self.mean_, self.scale_ = X, y, mean, scale
+        self._index = _build_index(X, y, mean, scale)  # here, not in predict: predict changes nothing
         self.n_features_in_ = X.shape[1]
-        self._index = None  # built on first predict
         return self
 
     def predict(self, X):
-        """X (m, d) -> (m,): each row's mean of its k nearest training targets."""
-        check_fitted(self, "X_train_")
-        X = check_X_y(X, n_features=self.n_features_in_)
-        if self._index is None:
-            self._index = _build_index(self.X_train_, self.y_train_, self.mean_, self.scale_)
-        if self.n_features_in_ == 1:  # scaling one axis changes no distance order: search the raw values
-            rows = _nearest_1d(self._index, X[:, 0], self.k)
-        else:
-            rows = _nearest_tree(self._index, (X - self.mean_) / self.scale_, self.k)
-        return self._index[1][rows].mean(axis=1)
+        """X (m, d) -> (m,): each row's mean of its k nearest training targets, ties shared."""
+        X = self._check_predict_input(X)
+        k = _check_k(self.k, len(self.y_train_))
+        if self.n_features_in_ == 1:
+            return _predict_1d(*self._index, X[:, 0], k)
+        return _predict_tree(*self._index, (X - self.mean_) / self.scale_, k)
 
     def to_dict(self):
-        check_fitted(self, "X_train_")
+        check_fitted(self)
         return {"n_features_in": self.n_features_in_, "k": int(self.k), "mean": self.mean_.tolist(),
                 "scale": self.scale_.tolist(), "X_train": self.X_train_.tolist(), "y_train": self.y_train_.tolist()}
 
     @classmethod
     def from_dict(cls, params):
-        X = np.asarray(params["X_train"], dtype=np.float64).reshape(-1, int(params["n_features_in"]))
-        return cls(k=int(params["k"]))._remember(X, np.asarray(params["y_train"], dtype=np.float64),
-                                                 np.asarray(params["mean"], dtype=np.float64),
-                                                 np.asarray(params["scale"], dtype=np.float64))
+        """A fitted model that predicts as the one whose ``to_dict()`` gave ``params``; ValueError if malformed."""
+        name = cls.__name__
+        d = params_int(name, params, "n_features_in", 1)
+        k = params_int(name, params, "k", 1)
+        X = params_array(name, params, "X_train", ndim=2)
+        if X.shape[1] != d:
+            raise ValueError(f"{name} parameter 'X_train' has {X.shape[1]} columns for n_features_in = {d}")
+        y = params_array(name, params, "y_train", ndim=1, length=len(X))
+        mean = params_array(name, params, "mean", ndim=1, length=d)
+        scale = params_array(name, params, "scale", ndim=1, length=d)
+        if np.any(scale <= 0):
+            raise ValueError(f"{name} parameter 'scale' must be positive, got {scale.tolist()}")
+        _check_k(k, len(X))
+        return cls(k=k)._remember(X, y, mean, scale)
+
+
+def _check_k(k, n):
+    k = check_int("k", k, 1)
+    if k > n:
+        raise ValueError(f"k = {k} is more than the training rows (n_samples = {n}): k must be between 1 and {n}")
+    return k
 
 
 def _short(values):
@@ -87,41 +114,118 @@ def _short(values):
 
 
 def _build_index(X, y, mean, scale):
-    """(search structure, targets in its order): sorted raw values for d = 1, a k-d tree of z for d > 1."""
+    """(search structure, targets in its order): sorted raw values for d = 1, a k-d tree of z for d > 1.
+
+    d = 1 sorts by value, then by target: equal rows in any training order give the same arrays.
+    """
     if X.shape[1] == 1:
-        order = np.argsort(X[:, 0], kind="stable")  # duplicates stay in training order
+        order = np.lexsort((y, X[:, 0]))
         return X[order, 0], y[order]
     from scipy.spatial import cKDTree  # only for d > 1; scipy comes with scikit-learn
 
     return cKDTree((X - mean) / scale), y
 
 
-def _nearest_1d(index, x, k):
-    """Row numbers (m, k) of the k nearest sorted values to each x: a window grown one row at a time.
+def _predict_1d(values, targets, x, k):
+    """Predictions (m,) at x (m,) from sorted training values (n,) and their targets (n,).
 
     searchsorted puts each query between two sorted neighbours (O(log n)); the
     window [lo, hi) then takes whichever of its outer neighbours is closer, k
-    times, all queries at once: O(m·(log n + k)) time and O(m·k) memory.
+    times, all queries at once: O(m·(log n + k)) time and O(m·k) memory. Rows
+    left of p = searchsorted(x) are x - v away, the others v - x.
     """
-    values = index[0]
     n = values.size
-    lo = np.searchsorted(values, x)
-    hi = lo.copy()
+    p = np.searchsorted(values, x)
+    lo, hi = p.copy(), p.copy()
     for _ in range(k):
         left = np.where(lo > 0, x - values[np.maximum(lo - 1, 0)], np.inf)
         right = np.where(hi < n, values[np.minimum(hi, n - 1)] - x, np.inf)
-        take_left = left <= right  # a tie goes to the smaller x
+        take_left = left <= right
         lo -= take_left
         hi += ~take_left
-    return lo[:, np.newaxis] + np.arange(k)
+    predictions = targets[lo[:, np.newaxis] + np.arange(k)].mean(axis=1)
+    # The k-th distance is the window's farther end; a tie when the next row out is as far.
+    kth = np.maximum(x - values[lo], values[hi - 1] - x)
+    next_left = np.where(lo > 0, x - values[np.maximum(lo - 1, 0)], np.inf)
+    next_right = np.where(hi < n, values[np.minimum(hi, n - 1)] - x, np.inf)
+    tie = np.flatnonzero(np.minimum(next_left, next_right) == kth)
+    if tie.size:
+        x, p, lo, hi, kth = x[tie], p[tie], lo[tie], hi[tie], kth[tie]
+        # Distances fall towards p from the left and grow from p on the right, so the rows at exactly
+        # kth are two blocks, [a_left, b_left) and [a_right, b_right), around the closer ones between;
+        # the window [lo, hi) holds every closer row and no farther one.
+        a_left = _first(np.zeros_like(p), lo, lambda i: x - values[i] <= kth)
+        b_left = _first(lo, p, lambda i: x - values[i] < kth)
+        a_right = _first(p, hi, lambda i: values[i] - x >= kth)
+        b_right = _first(hi, np.full_like(p, n), lambda i: values[i] - x > kth)
+        closer = _segment_sums(targets, b_left, a_right)
+        tied = _segment_sums(targets, a_left, b_left) + _segment_sums(targets, a_right, b_right)
+        share = (k - (a_right - b_left)) / ((b_left - a_left) + (b_right - a_right))
+        predictions[tie] = (closer + share * tied) / k
+    return predictions
 
 
-def _nearest_tree(index, Z, k):
-    """Row numbers (m, k) of the k nearest training rows, by the k-d tree.
+def _first(lo, hi, holds):
+    """Per query, the first index i in [lo, hi) where ``holds(i)`` (true from there on), else hi: bisection."""
+    lo, hi = lo.copy(), hi.copy()
+    while np.any(lo < hi):
+        active = lo < hi
+        mid = (lo + hi) // 2
+        ok = holds(np.where(active, mid, 0))
+        hi = np.where(active & ok, mid, hi)
+        lo = np.where(active & ~ok, mid + 1, lo)
+    return lo
 
-    Brute force costs m·n distances: 10^5 queries against 10^5 rows took
-    100 s here against the tree's 20 s at d = 12. The queries are independent,
-    so they run on every core (the answer does not depend on how many).
+
+def _segment_sums(values, starts, ends):
+    """Σ values[s:e] for each (s, e) pair, each summed in index order (an empty segment gives 0).
+
+    One reduceat over the pairs sorted by start: it also sums the gaps between
+    consecutive pairs, and sorted, those gaps add up to at most the n values.
     """
-    _, rows = index[0].query(Z, k=k, workers=-1)
-    return np.asarray(rows).reshape(len(Z), k)
+    order = np.argsort(starts, kind="stable")
+    bounds = np.column_stack([starts[order], ends[order]]).ravel()
+    sums = np.empty(len(starts))
+    sums[order] = np.add.reduceat(np.append(values, 0.0), bounds)[::2]  # the padding keeps e = n a valid index
+    return np.where(ends > starts, sums, 0.0)
+
+
+def _predict_tree(tree, targets, Z, k):
+    """Predictions (m,) at Z (m, d) from the k-d tree of the training rows and their targets (n,).
+
+    One query for the k + 1 nearest finds the k nearest and whether the next one
+    is as far (a tie); only tied queries ask for more rows, doubling until past
+    the tie. The queries are independent, so they run on every core (the answer
+    does not depend on how many). Brute force costs m·n distances: 10^5 queries
+    against 10^5 rows took 100 s here against the tree's 20 s at d = 12.
+    """
+    n = tree.n
+    distance, y = _query(tree, targets, Z, min(k + 1, n))
+    predictions = y[:, :k].mean(axis=1)
+    if k == n:
+        return predictions
+    kth = distance[:, k - 1]
+    tie = np.flatnonzero(distance[:, k] == kth)
+    wanted = k + 1
+    while tie.size:
+        wanted = min(2 * wanted, n)
+        distance, y = _query(tree, targets, Z[tie], wanted)
+        if wanted == n or np.all(distance[:, -1] > kth[tie]):
+            closer, tied = distance < kth[tie, np.newaxis], distance == kth[tie, np.newaxis]
+            share = (k - closer.sum(axis=1)) / tied.sum(axis=1)
+            predictions[tie] = (np.where(closer, y, 0.0).sum(axis=1) + share * np.where(tied, y, 0.0).sum(axis=1)) / k
+            break
+    return predictions
+
+
+def _query(tree, targets, Z, k):
+    """(distances (m, k), targets (m, k)) of the k nearest rows, nearest first; rows at equal distance
+    ordered by target, so every sum over them is the same whatever the order of the training rows."""
+    distance, rows = tree.query(Z, k=k, workers=-1)
+    distance, y = np.asarray(distance).reshape(len(Z), k), targets[np.asarray(rows).reshape(len(Z), k)]
+    level = np.flatnonzero(np.any(distance[:, 1:] == distance[:, :-1], axis=1))  # rows with an equal distance
+    if level.size:
+        order = np.lexsort((y[level], distance[level]), axis=-1)
+        distance[level] = np.take_along_axis(distance[level], order, axis=-1)
+        y[level] = np.take_along_axis(y[level], order, axis=-1)
+    return distance, y

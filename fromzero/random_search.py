@@ -3,7 +3,7 @@
 import numpy as np
 
 from fromzero.linear import LinearPrediction
-from fromzero.validation import check_X_y
+from fromzero.validation import check_int, check_X_y
 
 CHUNK_VALUES = 1 << 21  # residuals held at once (16 MiB), whatever n and trials are
 DRAW_BLOCK = 1 << 12  # guesses drawn at once: the draws depend on the seed, never on n
@@ -13,10 +13,14 @@ class RandomSearchLinear(LinearPrediction):
     """Monte Carlo search for ``y = X @ coef + intercept`` over d + 1 integers in [low, high].
 
     Attributes after ``fit``: ``coef_`` (d,), ``intercept_``, ``best_loss_``,
-    ``best_trial_`` (0-based), ``loss_history_`` (loss of each draw, shape
-    (trials,)), ``best_loss_history_`` (best loss so far after each draw, never
-    increasing), ``n_features_in_``.
+    ``best_trial_`` (0-based), ``loss_history_`` (the best training MSE so far
+    after each trial, never increasing; shape (trials,)), ``trial_losses_``
+    (each draw's own training MSE, (trials,)), ``n_iter_`` (trials run),
+    ``n_features_in_``.
     """
+
+    iteration_name = "trial"
+    poor_score = True  # blind integer guesses: a short search over d + 1 coefficients may find no good fit
 
     def __init__(self, *, trials=100, low=-100, high=100, seed=0):
         self.trials = trials
@@ -26,12 +30,12 @@ class RandomSearchLinear(LinearPrediction):
 
     def fit(self, X, y, *, progress=None):
         """``progress``, if given, wraps the loop over chunks of trials (e.g. a tqdm bar)."""
-        X, y = check_X_y(X, y)
-        trials, (n, d) = int(self.trials), X.shape
-        if trials < 1:
-            raise ValueError(f"trials must be at least 1, got {self.trials}")
-        if self.low > self.high:
-            raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
+        X, y = check_X_y(X, y, estimator=self)
+        trials, (n, d) = check_int("trials", self.trials, 1), X.shape
+        bound = 2**62  # within numpy's int64 draws, with room for high - low
+        low, high = check_int("low", self.low, -bound, bound), check_int("high", self.high, -bound, bound)
+        if low > high:
+            raise ValueError(f"low ({low}) must not exceed high ({high})")
         rng = np.random.default_rng(self.seed)
         losses = np.empty(trials)
         best, best_guess = 0, None
@@ -41,7 +45,7 @@ class RandomSearchLinear(LinearPrediction):
             if start % DRAW_BLOCK == 0:
                 # Inclusive of `high`, as random.randint is in the tutorial; row t is trial t's
                 # (coef_1 .. coef_d, intercept). For d = 1 this is the tutorial's (k, b).
-                block = rng.integers(self.low, self.high, size=(min(DRAW_BLOCK, trials - start), d + 1),
+                block = rng.integers(low, high, size=(min(DRAW_BLOCK, trials - start), d + 1),
                                      endpoint=True)
             guesses = block[start % DRAW_BLOCK:][:chunk]
             losses[start:start + len(guesses)] = _mse_of_each(guesses, X, y)
@@ -51,8 +55,9 @@ class RandomSearchLinear(LinearPrediction):
         self.coef_, self.intercept_ = best_guess[:d].astype(np.float64), float(best_guess[d])
         self.best_loss_ = float(losses[best])
         self.best_trial_ = best
-        self.loss_history_ = losses
-        self.best_loss_history_ = np.minimum.accumulate(losses)
+        self.trial_losses_ = losses
+        self.loss_history_ = np.minimum.accumulate(losses)
+        self.n_iter_ = trials
         self.n_features_in_ = d
         return self
 

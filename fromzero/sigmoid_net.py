@@ -17,11 +17,17 @@ import numpy as np
 
 from fromzero.activations import sigmoid
 from fromzero.autodiff import Tensor
+from fromzero.base import Estimator
 from fromzero.errors import DivergenceError
-from fromzero.validation import check_fitted, check_X_y
+from fromzero.validation import check_fitted, check_int, check_positive, check_X_y, params_array, params_int
 
 GRADIENTS = ("manual", "autodiff")
 OPTIMIZERS = ("gd", "lbfgs")
+# `batch_size="auto"`: full batch up to AUTO_FULL_BATCH_ROWS rows, mini-batches of AUTO_BATCH above.
+# Measured here (2000 steps, one feature): at 20,000 rows the full batch took 14 s and mini-batches of
+# 4,096 0.9 s, to a training MSE 0.03 % apart; at 10^5 rows 85 s against 1.4 s; at 5,000 rows both ~1.4 s.
+AUTO_FULL_BATCH_ROWS = 8192
+AUTO_BATCH = 4096
 # L-BFGS stops when an iteration lowers the standardised MSE by less than this (in the target's
 # units: less than 1e-7·var(y), about 1e-5 on Boston): the unregularised net's loss keeps creeping
 # down as its units steepen, and scipy's default (2.2e-9) spends 2-3x the iterations on that creep.
@@ -86,13 +92,20 @@ def net_loss_and_gradients_autodiff(X, y, k1, b1, k2, b2):
     return float(loss.data), grads
 
 
+def auto_batch_size(setting, rows, optimizer):
+    """The rows a gradient step uses (0: all of them) for a ``batch_size`` setting on ``rows`` rows."""
+    if setting == "auto":  # L-BFGS needs the full batch: its line search compares whole-data losses
+        return 0 if rows <= AUTO_FULL_BATCH_ROWS or optimizer == "lbfgs" else AUTO_BATCH
+    return setting
+
+
 def net_loss(X, y, k1, b1, k2, b2):
     """The MSE alone (a forward pass, no gradient)."""
     residual = sum_of_sigmoids(X, k1, b1, k2, b2) - y
     return float(residual @ residual / X.shape[0])
 
 
-class SigmoidNet:
+class SigmoidNet(Estimator):
     """One hidden layer of ``hidden`` sigmoid units and a linear output.
 
     Trained on the MSE of standardised X (each feature: mean 0, std 1; a constant
@@ -107,9 +120,10 @@ class SigmoidNet:
     - "gd": ``steps`` steps of gradient descent at ``learning_rate``.
       ``batch_size`` 0 means full batch; N > 0 means each step uses the next N
       rows of an order reshuffled every epoch, so a step costs the same at any
-      data size. ``loss_history_`` (steps,) is the loss (original units, on the
+      data size; "auto" is the full batch up to 8192 rows and mini-batches of
+      4096 above. ``loss_history_`` (steps,) is the loss (original units, on the
       step's batch) before each step.
-    - "lbfgs": scipy's L-BFGS-B on the full batch (``batch_size`` must be 0),
+    - "lbfgs": scipy's L-BFGS-B on the full batch (``batch_size`` 0 or "auto"),
       at most ``steps`` iterations; ``learning_rate`` is not used: the line
       search picks each step. ``loss_history_`` holds the loss before the first
       iteration and after each one.
@@ -123,7 +137,9 @@ class SigmoidNet:
     few steps and recover, and a mini-batch's loss is noisy by nature.
     """
 
-    def __init__(self, *, hidden=4, learning_rate=0.3, steps=2000, batch_size=0, seed=0,
+    iteration_name = "step"
+
+    def __init__(self, *, hidden=4, learning_rate=0.3, steps=2000, batch_size="auto", seed=0,
                  gradients="manual", optimizer="gd"):
         self.hidden = hidden
         self.learning_rate = learning_rate
@@ -133,23 +149,26 @@ class SigmoidNet:
         self.gradients = gradients
         self.optimizer = optimizer
 
-    def _check_settings(self):
-        for name in ("hidden", "steps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be an integer of at least 1, got {value!r}")
-        batch = self.batch_size
-        if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 0:
-            raise ValueError(f"batch_size must be 0 (full batch) or a positive integer, got {batch!r}")
+    def _check_settings(self, rows):
+        """The settings checked (ValueError); returns the batch size a step uses (0: the full batch)."""
+        check_int("hidden", self.hidden, 1)
+        check_int("steps", self.steps, 1)
         if self.gradients not in GRADIENTS:
             raise ValueError(f"gradients must be one of {', '.join(GRADIENTS)}; got {self.gradients!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}")
-        if self.optimizer == "gd" and not (np.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be a finite number > 0, got {self.learning_rate!r}")
-        if self.optimizer == "lbfgs" and batch != 0:
-            raise ValueError(f"batch_size must be 0 with optimizer='lbfgs' (L-BFGS uses the full batch), "
-                             f"got {batch}")
+        if self.optimizer == "gd":
+            check_positive("learning_rate", self.learning_rate)
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
+            try:
+                check_int("batch_size", self.batch_size, 0)
+            except ValueError:
+                raise ValueError(f"batch_size must be 'auto', 0 (full batch) or a positive integer, "
+                                 f"got {self.batch_size!r}") from None
+            if self.optimizer == "lbfgs" and self.batch_size != 0:
+                raise ValueError(f"batch_size must be 'auto' or 0 with optimizer='lbfgs' (L-BFGS uses the full "
+                                 f"batch), got {self.batch_size}")
+        return int(auto_batch_size(self.batch_size, rows, self.optimizer))
 
     def _init_params(self, rng, n_features):
         hidden = int(self.hidden)
@@ -168,8 +187,8 @@ class SigmoidNet:
 
     def fit(self, X, y, *, progress=None):
         """``progress``, if given, wraps gradient descent's loop over steps (e.g. a tqdm bar)."""
-        X, y = check_X_y(X, y)
-        self._check_settings()
+        X, y = check_X_y(X, y, estimator=self)
+        batch = self._check_settings(len(X))
         X_mean, X_scale = X.mean(axis=0), X.std(axis=0)
         X_scale[np.all(X == X[0], axis=0)] = 1.0  # a constant feature: centred to 0, carries nothing
         y_mean, y_scale = y.mean(), y.std()
@@ -179,11 +198,13 @@ class SigmoidNet:
         params = self._init_params(rng, X.shape[1])
         to_original_units = y_scale * y_scale  # of a squared error
         if self.optimizer == "gd":
-            params, losses = self._descend(self._loss_and_gradients(), U, t, params, rng, to_original_units,
+            params, losses = self._descend(self._loss_and_gradients(), U, t, params, batch, rng, to_original_units,
                                            progress or iter)
+            n_iter = len(losses)
         else:
-            params, losses = self._lbfgs(self._loss_and_gradients(), U, t, params)
+            params, losses, n_iter = self._lbfgs(self._loss_and_gradients(), U, t, params)
         self.loss_history_ = losses * to_original_units
+        self.n_iter_ = n_iter
         self.train_mse_ = net_loss(U, t, **params) * to_original_units
         # f = σ(((X - m)/s) @ k1 + b1) @ k2·y_scale + b2·y_scale + y_mean, so in X's units:
         k1, b1 = params["k1"], params["b1"]
@@ -194,10 +215,10 @@ class SigmoidNet:
         self.n_features_in_ = X.shape[1]
         return self
 
-    def _descend(self, loss_and_grad, U, t, params, rng, to_original_units, progress):
+    def _descend(self, loss_and_grad, U, t, params, batch, rng, to_original_units, progress):
         """Gradient descent; returns (params, loss before each step on its batch, standardised units)."""
         n, steps = len(U), int(self.steps)
-        batch = min(int(self.batch_size) or n, n)
+        batch = min(batch or n, n)
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite losses are caught below
             start = net_loss(U, t, **params)
             order, cursor = np.arange(n), n  # cursor == n forces a shuffle on the first mini-batch
@@ -222,11 +243,10 @@ class SigmoidNet:
             raise DivergenceError(steps, end, "became non-finite")
         if end > start:  # judged on the whole training set, not on one noisy mini-batch
             raise DivergenceError(steps, end * to_original_units, "ended above where it started")
-        self.n_iter_ = steps
         return params, losses
 
     def _lbfgs(self, loss_and_grad, U, t, params):
-        """scipy's L-BFGS-B on the flattened parameters; returns (params, loss per iteration)."""
+        """scipy's L-BFGS-B on the flattened parameters; returns (params, loss per iteration, iterations)."""
         from scipy.optimize import minimize
 
         names = ("k1", "b1", "k2", "b2")
@@ -256,38 +276,29 @@ class SigmoidNet:
 
         result = minimize(loss_and_flat_gradient, theta, jac=True, method="L-BFGS-B", callback=record,
                           options={"maxiter": int(self.steps), "ftol": LBFGS_FTOL})
-        self.n_iter_ = int(result.nit)
-        return unflatten(result.x), np.asarray(losses)
+        return unflatten(result.x), np.asarray(losses), int(result.nit)
 
     def predict(self, X):
-        check_fitted(self, "k1_")
-        X = check_X_y(X, n_features=self.n_features_in_)
-        return sum_of_sigmoids(X, self.k1_, self.b1_, self.k2_, self.b2_)
+        """X (n, d) or (n,) for d = 1 -> (n,)."""
+        return sum_of_sigmoids(self._check_predict_input(X), self.k1_, self.b1_, self.k2_, self.b2_)
 
     def to_dict(self):
         """The fitted parameters as plain JSON-able lists and floats (k1 as d rows of ``hidden``)."""
-        check_fitted(self, "k1_")
+        check_fitted(self)
         return {"n_features_in": int(self.n_features_in_), "k1": self.k1_.tolist(), "b1": self.b1_.tolist(),
                 "k2": self.k2_.tolist(), "b2": float(self.b2_)}
 
     @classmethod
     def from_dict(cls, params):
-        """A fitted net that predicts as the one whose ``to_dict()`` gave ``params``."""
-        try:
-            d = int(params["n_features_in"])
-            k1 = np.asarray(params["k1"], dtype=np.float64)
-            b1 = np.asarray(params["b1"], dtype=np.float64)
-            k2 = np.asarray(params["k2"], dtype=np.float64)
-            b2 = float(params["b2"])
-        except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"not a SigmoidNet parameter dict: {error!r}") from None
-        hidden = b1.shape[0] if b1.ndim == 1 else -1
-        if hidden < 1 or k1.shape != (d, hidden) or k2.shape != (hidden,):
+        """A fitted net that predicts as the one whose ``to_dict()`` gave ``params``; ValueError if malformed."""
+        d = params_int("SigmoidNet", params, "n_features_in", 1)
+        b1 = params_array("SigmoidNet", params, "b1", ndim=1)
+        k1 = params_array("SigmoidNet", params, "k1", ndim=2, length=d)
+        k2 = params_array("SigmoidNet", params, "k2", ndim=1, length=b1.size)
+        b2 = float(params_array("SigmoidNet", params, "b2", ndim=0))
+        if b1.size < 1 or k1.shape != (d, b1.size):
             raise ValueError(f"SigmoidNet parameters of inconsistent shapes: n_features_in={d}, k1 {k1.shape}, "
                              f"b1 {b1.shape}, k2 {k2.shape}")
-        values = np.concatenate([k1.ravel(), b1, k2, [b2]])
-        if not np.all(np.isfinite(values)):
-            raise ValueError("SigmoidNet parameters contain NaN or infinite values")
-        model = cls(hidden=hidden)
+        model = cls(hidden=b1.size)
         model.k1_, model.b1_, model.k2_, model.b2_, model.n_features_in_ = k1, b1, k2, b2, d
         return model

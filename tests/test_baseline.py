@@ -24,10 +24,19 @@ def test_baseline_on_a_hand_computed_case():
 
 
 def test_baseline_checks_its_input():
-    with pytest.raises(ValueError, match="not fitted"):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="not fitted"):
         MeanBaseline().predict([1.0])
     model = MeanBaseline().fit([1.0, 2.0], [3.0, 4.0])
-    with pytest.raises(ValueError, match="fitted on 1"):
+    with pytest.raises(ValueError, match="X has 2 features, but MeanBaseline is expecting 1 features as input"):
         model.predict(np.ones((2, 2)))
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="Input X contains NaN"):
         model.predict([np.nan])
+
+
+@pytest.mark.parametrize("bad", [{"n_features_in": 1}, {"n_features_in": 1, "mean": float("inf")},
+                                 {"n_features_in": 0, "mean": 1.0}, {"mean": 1.0}, {"n_features_in": 1, "mean": [1.0]}])
+def test_from_dict_refuses_a_malformed_dict(bad):
+    with pytest.raises(ValueError):
+        MeanBaseline.from_dict(bad)

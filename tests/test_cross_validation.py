@@ -6,6 +6,7 @@ import pytest
 from fromzero.baseline import MeanBaseline
 from fromzero.cross_validation import cross_validate, kfold_indices
 from fromzero.linear import LeastSquares
+from fromzero.neighbors import KNearestNeighbors
 from tests.test_linear import boston_xy
 
 
@@ -59,3 +60,15 @@ def test_each_fold_gets_a_fresh_model():
 def test_folds_out_of_range_are_rejected(folds):
     with pytest.raises(ValueError, match="folds"):
         kfold_indices(10, folds, seed=0)
+
+
+def test_an_estimator_is_cloned_for_each_fold():
+    from sklearn.base import clone as sklearn_clone
+
+    X, y, _, _ = boston_xy(2)
+    model = KNearestNeighbors(k=5)
+    scores = cross_validate(model, X, y, folds=5, seed=42)
+    assert not hasattr(model, "n_features_in_")  # the model given stays unfitted: each fold fits a clone
+    np.testing.assert_array_equal(scores, cross_validate(lambda: KNearestNeighbors(k=5), X, y, folds=5, seed=42))
+    clone = sklearn_clone(model)
+    assert clone is not model and clone.get_params() == {"k": 5}

@@ -104,15 +104,37 @@ def test_collinear_columns_still_give_the_least_squares_predictions():
 
 
 def test_least_squares_rejects_bad_input_and_unfitted_predict():
-    with pytest.raises(ValueError, match="not fitted"):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="not fitted"):
         LeastSquares().predict([1.0])
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="Input X contains NaN"):
         LeastSquares().fit([1.0, np.nan], [1.0, 2.0])
-    with pytest.raises(ValueError, match="differ in length"):
+    with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[3, 2\]"):
         LeastSquares().fit(np.ones((3, 2)), [1.0, 2.0])
+    with pytest.raises(ValueError, match="Complex data not supported"):  # it used to fit the real part
+        LeastSquares().fit([[1 + 2j, 2.0], [3.0, 4.0], [5.0, 7.0]], [1.0, 2.0, 3.0])
     model = LeastSquares().fit(np.arange(8.0).reshape(4, 2), np.arange(4.0))
-    with pytest.raises(ValueError, match="fitted on 2"):
+    with pytest.raises(ValueError, match="X has 3 features, but LeastSquares is expecting 2 features as input"):
         model.predict(np.ones((3, 3)))
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"n_features_in": 2, "coef": [1.0], "intercept": 0.0}, "'coef' must be 1-D with 2 values"),
+    ({"n_features_in": 1, "coef": [float("nan")], "intercept": 0.0}, "NaN or infinite"),
+    ({"n_features_in": 1, "coef": [1.0]}, "missing 'intercept'"),
+    ({"n_features_in": 0, "coef": [], "intercept": 0.0}, "n_features_in"),
+    ({"n_features_in": 1, "coef": [[1.0]], "intercept": 0.0}, "'coef' must be 1-D"),
+])
+def test_from_dict_refuses_a_malformed_dict(bad, match):
+    with pytest.raises(ValueError, match=match):
+        LeastSquares.from_dict(bad)
+
+
+def test_the_model_file_rebuilds_the_same_predictions():
+    X, y, X_test, _ = boston_xy(12)
+    model = LeastSquares().fit(X, y)
+    np.testing.assert_array_equal(LeastSquares.from_dict(model.to_dict()).predict(X_test), model.predict(X_test))
 
 
 @pytest.mark.parametrize("scale, shift", [(1e12, 0.0), (1e-13, 0.0), (1.0, 1e8), (1e99, 0.0)])

@@ -1,4 +1,10 @@
-"""Tier 1: the lookup table on whole rows, and KNN against brute force and scikit-learn."""
+"""Tier 1: the lookup table on whole rows, and KNN against brute force and scikit-learn.
+
+KNN's tie rule: rows strictly closer than the k-th distance weigh 1, the m rows at exactly the
+k-th distance share the remaining k - c; the answer depends on the training rows as a set.
+"""
+
+import json
 
 import numpy as np
 import pytest
@@ -7,33 +13,36 @@ from fromzero.neighbors import KNearestNeighbors, lookup_table_report
 from tests.test_linear import boston_xy
 
 
-def admissible_range(Z_train, y_train, query, k):
-    """The range of k-nearest means over every way of breaking distance ties (brute force).
+def tie_rule_reference(model, X_query):
+    """The tie rule by brute force: every training row's distance, as the model computes it.
 
-    Every training row counts (duplicates included); rows tied with the k-th
-    nearest may be taken in any order, so the answer is exact when there is no
-    tie at the boundary and a narrow range when there is. Distances within a
-    rounding error of the k-th count as tied.
+    d = 1: |x - v| on the raw values (x - v left of x, v - x from x on); d > 1: the k-d
+    tree's own Euclidean distances on the standardised rows, all n of them.
     """
-    distance = np.sqrt(((Z_train - query) ** 2).sum(axis=1))
-    kth = np.sort(distance)[k - 1]
-    slack = 1e-9 * max(kth, 1e-12)
-    inside = y_train[distance < kth - slack]
-    tied = np.sort(y_train[np.abs(distance - kth) <= slack])
-    need = k - inside.size
-    return (inside.sum() + tied[:need].sum()) / k, (inside.sum() + tied[-need:].sum()) / k
+    k, y = model.k, model.y_train_
+    X_query = np.asarray(X_query, dtype=np.float64).reshape(-1, model.n_features_in_)
+    predictions = []
+    for query in X_query:
+        if model.n_features_in_ == 1:
+            v, x = model.X_train_[:, 0], query[0]
+            distance, targets = np.where(v < x, x - v, v - x), y
+        else:
+            distance, rows = model._index[0].query((query - model.mean_) / model.scale_, k=len(y))
+            distance, targets = np.atleast_1d(distance), y[np.atleast_1d(rows)]
+        kth = np.sort(distance)[k - 1]
+        closer, tied = distance < kth, distance == kth
+        predictions.append((targets[closer].sum() + (k - closer.sum()) / tied.sum() * targets[tied].sum()) / k)
+    return np.array(predictions)
 
 
-def assert_admissible(model, X_query, predictions, exact_share):
-    """Every prediction lies in its admissible range; most queries (no tie) pin it exactly."""
-    Z_train = (model.X_train_ - model.mean_) / model.scale_
-    Z_query = (np.asarray(X_query, dtype=np.float64).reshape(len(predictions), -1) - model.mean_) / model.scale_
-    exact = 0
-    for query, predicted in zip(Z_query, predictions):
-        low, high = admissible_range(Z_train, model.y_train_, query, model.k)
-        assert low - 1e-9 <= predicted <= high + 1e-9
-        exact += low == high
-    assert exact >= exact_share * len(predictions)
+def has_tie(model, X_query):
+    """Per query: is the row after the k-th nearest exactly as far (brute force, d = 1)?"""
+    v, k = model.X_train_[:, 0], model.k
+    ties = []
+    for x in np.asarray(X_query, dtype=np.float64).reshape(-1):
+        distance = np.sort(np.where(v < x, x - v, v - x))
+        ties.append(k < len(v) and distance[k] == distance[k - 1])
+    return np.array(ties)
 
 
 def test_knn_keeps_duplicates_the_tutorials_dict_drops():
@@ -42,11 +51,68 @@ def test_knn_keeps_duplicates_the_tutorials_dict_drops():
     knn = KNearestNeighbors(k=3).fit(x, y)
     # All three rows at x = 1 are neighbours; a dict keyed on x would keep only one of them.
     assert knn.predict([1.2])[0] == pytest.approx(20.0)
-    # Far right: 9 and 5, then one of the three rows tied at x = 1, whichever the window takes.
-    far = knn.predict([[100.0]])[0]
-    assert min(abs(far - (90 + 50 + y_tied) / 3) for y_tied in (10.0, 20.0, 30.0)) < 1e-12
-    assert knn.predict([-100.0])[0] == pytest.approx(20.0)
     assert lookup_table_report(x, np.array([1.0, 2.0])) == (2, 0.5)
+
+
+def test_rows_tied_at_the_kth_distance_share_its_weight():
+    x = np.array([1.0, 1.0, 1.0, 5.0, 9.0, 13.0])
+    y = np.array([10.0, 20.0, 60.0, 50.0, 90.0, 0.0])
+    knn = KNearestNeighbors(k=3).fit(x, y)
+    # From 7: 5 and 9 are 2 away; the three rows at 1 and the one at 13 tie, 6 away, for the last place.
+    assert knn.predict([7.0])[0] == pytest.approx((50.0 + 90.0 + (10.0 + 20.0 + 60.0 + 0.0) / 4) / 3, rel=1e-15)
+    # From 3: the rows at 1 and 5 are all 2 away: four rows share the three places.
+    assert knn.predict([3.0])[0] == pytest.approx(3 / 4 * (10.0 + 20.0 + 60.0 + 50.0) / 3, rel=1e-15)
+    # From -100: the three rows at 1 fill the three places exactly: no tie, their mean.
+    assert knn.predict([-100.0])[0] == pytest.approx(30.0, rel=1e-15)
+    # From 100 with k = 4: 13, 9 and 5, then one of the three rows at 1: each weighs 1/3.
+    knn = KNearestNeighbors(k=4).fit(x, y)
+    assert knn.predict([100.0])[0] == pytest.approx((0.0 + 90.0 + 50.0 + 90.0 / 3) / 4, rel=1e-15)
+    # In two dimensions: four rows on a circle of radius 1 around the query, k = 2.
+    square = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0], [5.0, 5.0]])
+    knn = KNearestNeighbors(k=2).fit(square, [1.0, 2.0, 3.0, 4.0, 100.0])
+    assert knn.predict([[0.0, 0.0]])[0] == pytest.approx(2 / 4 * 10.0 / 2, rel=1e-15)  # each tied row weighs 1/2
+
+
+@pytest.mark.parametrize("d", [1, 2, 12])
+def test_shuffling_the_training_rows_changes_no_prediction(d):
+    X, y, X_test, _ = boston_xy(d)
+    queries = np.vstack([X_test, X, (X[:-1] + X[1:]) / 2])
+    expected = KNearestNeighbors(k=3).fit(X, y).predict(queries)
+    for seed in range(3):
+        order = np.random.default_rng(seed).permutation(len(y))
+        np.testing.assert_array_equal(KNearestNeighbors(k=3).fit(X[order], y[order]).predict(queries), expected)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_tie_rule_equals_brute_force_on_data_full_of_ties(seed):
+    rng = np.random.default_rng(seed)
+    d = (1, 1, 2, 3)[seed % 4]
+    n = int(rng.integers(1, 60))
+    X = rng.integers(0, 5, size=(n, d)).astype(float)  # a lattice: duplicates and equal distances galore
+    y = rng.normal(size=n)
+    k = int(rng.integers(1, n + 1))
+    queries = np.vstack([rng.integers(-1, 6, size=(30, d)).astype(float), rng.uniform(-1, 6, size=(30, d)), X])
+    model = KNearestNeighbors(k=k).fit(X, y)
+    np.testing.assert_allclose(model.predict(queries), tie_rule_reference(model, queries), rtol=1e-13, atol=1e-13)
+    order = rng.permutation(n)
+    np.testing.assert_array_equal(KNearestNeighbors(k=k).fit(X[order], y[order]).predict(queries),
+                                  model.predict(queries))
+
+
+@pytest.mark.parametrize("k", [1, 3, 7])
+def test_knn_on_one_feature_equals_the_brute_force_reference(k):
+    X, y, X_test, _ = boston_xy(1)
+    # Queries: the test inputs plus points between, on and beyond training values (many ties in RM).
+    queries = np.concatenate([X_test[:, 0], X[:50, 0], np.linspace(X.min() - 1, X.max() + 1, 200)])
+    model = KNearestNeighbors(k=k).fit(X, y)
+    assert has_tie(model, queries).sum() > 20  # RM repeats: the rule is exercised
+    np.testing.assert_allclose(model.predict(queries), tie_rule_reference(model, queries), rtol=1e-13)
+
+
+def test_the_tie_rule_on_rm_keeps_its_test_mse():
+    X, y, X_test, y_test = boston_xy(1)
+    mse = float(np.mean((KNearestNeighbors(k=3).fit(X, y).predict(X_test) - y_test) ** 2))
+    assert f"{mse:.5g}" == "45.462"  # 46.013 before the rule: the first of the tied rows in sorted order
 
 
 def test_knn_by_hand_on_two_features_standardised():
@@ -58,29 +124,9 @@ def test_knn_by_hand_on_two_features_standardised():
     np.testing.assert_allclose(knn.predict([[1.4, 1400.0], [9.0, 100.0]]), [15.0, 15.0])
 
 
-@pytest.mark.parametrize("k", [1, 3, 7])
-def test_knn_on_one_feature_equals_the_brute_force_reference(k):
-    X, y, X_test, _ = boston_xy(1)
-    # Queries: the test inputs plus points between, on and beyond training values (many ties in RM).
-    queries = np.concatenate([X_test[:, 0], X[:50, 0], np.linspace(X.min() - 1, X.max() + 1, 200)])
-    model = KNearestNeighbors(k=k).fit(X, y)
-    assert_admissible(model, queries, model.predict(queries), exact_share=0.8)
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_the_1d_window_on_integer_data_full_of_ties(seed):
-    rng = np.random.default_rng(seed)
-    x = rng.integers(0, 12, size=60).astype(float)
-    y = rng.normal(size=60)
-    k = int(rng.integers(1, 60))
-    queries = np.concatenate([np.arange(-2, 14, 0.5), x[:5]])
-    model = KNearestNeighbors(k=k).fit(x, y)
-    assert_admissible(model, queries, model.predict(queries), exact_share=0.0)
-
-
 @pytest.mark.parametrize("d", [1, 2, 12])
 @pytest.mark.parametrize("k", [1, 3, 7])
-def test_knn_equals_sklearn_on_the_same_standardisation(d, k):
+def test_knn_equals_sklearn_where_there_is_no_tie(d, k):
     from sklearn.neighbors import KNeighborsRegressor
     from sklearn.preprocessing import StandardScaler
 
@@ -93,11 +139,12 @@ def test_knn_equals_sklearn_on_the_same_standardisation(d, k):
     scaler.mean_, scaler.scale_ = ours.mean_, ours.scale_  # the same standardisation, to the last bit
     theirs = KNeighborsRegressor(n_neighbors=k).fit(scaler.transform(X), y).predict(scaler.transform(queries))
     predicted = ours.predict(queries)
-    exact_share = 0.75 if d == 1 else 0.95  # RM has repeated values: ties at the k-th distance
-    assert_admissible(ours, queries, predicted, exact_share)
-    assert_admissible(ours, queries, theirs, exact_share)
-    same = np.isclose(predicted, theirs, rtol=1e-12)
-    assert same.mean() >= (0.8 if d == 1 else 0.99)  # they differ only where ties are broken differently
+    if d > 1:  # [RM, LSTAT] and the 12 columns: no tie at the k-th distance, the same floats
+        np.testing.assert_array_equal(predicted, theirs)
+    else:  # RM repeats: where there is no tie the same neighbours, summed in another order of equal rows
+        plain = ~has_tie(ours, queries)
+        assert plain.mean() > 0.75
+        np.testing.assert_allclose(predicted[plain], theirs[plain], rtol=1e-15)
 
 
 def test_a_constant_feature_gets_scale_one():
@@ -108,14 +155,26 @@ def test_a_constant_feature_gets_scale_one():
 
 
 def test_knn_checks_k_and_widths():
-    with pytest.raises(ValueError, match="k must be between 1 and the 3 training rows"):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(ValueError, match=r"k = 4 is more than the training rows \(n_samples = 3\)"):
         KNearestNeighbors(k=4).fit([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
-    with pytest.raises(ValueError, match="k must be"):
-        KNearestNeighbors(k=0).fit([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
-    with pytest.raises(ValueError, match="not fitted"):
+    for k in (0, 2.5, True, "3"):
+        with pytest.raises(ValueError, match="k must be an integer"):
+            KNearestNeighbors(k=k).fit([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
+    with pytest.raises(NotFittedError, match="not fitted"):
         KNearestNeighbors().predict([1.0])
-    with pytest.raises(ValueError, match="fitted on 2"):
+    with pytest.raises(ValueError, match="X has 1 features, but KNearestNeighbors is expecting 2 features"):
         KNearestNeighbors(k=1).fit(np.ones((3, 2)), np.ones(3)).predict([1.0])
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_predict_changes_nothing(d):
+    X, y, X_test, _ = boston_xy(d)
+    model = KNearestNeighbors(k=3).fit(X, y)
+    before = dict(vars(model))
+    model.predict(X_test)
+    assert vars(model).keys() == before.keys() and all(vars(model)[key] is before[key] for key in before)
 
 
 def test_k_equal_to_n_predicts_the_training_mean_everywhere():
@@ -137,7 +196,7 @@ def test_lookup_table_is_keyed_on_the_whole_row():
     # One repeated row; [2, 3] shares each value with some training row but is not a training row.
     assert lookup_table_report(X_train, X_test) == (1, 0.5)
     assert lookup_table_report([[0.0, 1.0], [-0.0, 1.0]], [[0.0, 1.0]]) == (1, 0.0)  # -0.0 is 0.0
-    with pytest.raises(ValueError, match="fitted on 2"):
+    with pytest.raises(ValueError, match="X has 3 features, but lookup_table_report is expecting 2"):
         lookup_table_report(X_train, np.ones((2, 3)))
 
 
@@ -151,8 +210,6 @@ def test_lookup_table_misses_more_with_more_features():
 
 @pytest.mark.parametrize("d", [1, 12])
 def test_the_model_file_rebuilds_the_same_predictions_ties_included(d):
-    import json
-
     X, y, X_test, _ = boston_xy(d)
     model = KNearestNeighbors(k=3).fit(X, y)
     queries = np.vstack([X_test, X, (X[:-1] + X[1:]) / 2])  # midpoints: ties between two rows
@@ -160,3 +217,24 @@ def test_the_model_file_rebuilds_the_same_predictions_ties_included(d):
     text = json.dumps(model.to_dict())
     rounded = json.loads(text, parse_float=lambda value: float(f"{float(value):.10g}"))
     np.testing.assert_array_equal(KNearestNeighbors.from_dict(rounded).predict(queries), model.predict(queries))
+
+
+GOOD = {"n_features_in": 1, "k": 2, "mean": [1.0], "scale": [2.0], "X_train": [[0.0], [1.0], [2.0]],
+        "y_train": [1.0, 2.0, 3.0]}
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"k": 4}, r"k = 4 is more than the training rows \(n_samples = 3\)"),
+    ({"k": 0}, "'k' must be an integer"),
+    ({"y_train": [1.0, 2.0]}, "'y_train' must be 1-D with 3 values"),
+    ({"X_train": [], "y_train": []}, "'X_train' is empty"),
+    ({"X_train": [[0.0, 1.0]] * 3}, "'X_train' has 2 columns for n_features_in = 1"),
+    ({"X_train": [[0.0], [float("nan")], [2.0]]}, "'X_train' contains NaN or infinite"),
+    ({"scale": [0.0]}, "'scale' must be positive"),
+    ({"mean": [1.0, 2.0]}, "'mean' must be 1-D with 1 values"),
+    ({"y_train": None}, "'y_train'"),
+])
+def test_from_dict_refuses_a_malformed_dict(change, match):
+    KNearestNeighbors.from_dict(GOOD)  # the unchanged dict is fine
+    with pytest.raises(ValueError, match=match):
+        KNearestNeighbors.from_dict({**GOOD, **change})

@@ -15,21 +15,25 @@ def test_reproducible_from_its_seed(d):
     first = RandomSearchLinear(trials=100, seed=42).fit(X, y)
     again = RandomSearchLinear(trials=100, seed=42).fit(X, y)
     other = RandomSearchLinear(trials=100, seed=43).fit(X, y)
-    np.testing.assert_array_equal(first.loss_history_, again.loss_history_)
+    np.testing.assert_array_equal(first.trial_losses_, again.trial_losses_)
     np.testing.assert_array_equal(first.coef_, again.coef_)
     assert first.intercept_ == again.intercept_
-    assert not np.array_equal(first.loss_history_, other.loss_history_)
+    assert not np.array_equal(first.trial_losses_, other.trial_losses_)
 
 
 @pytest.mark.parametrize("d", [1, 2, 12])
-def test_best_loss_never_increases_and_is_the_minimum(d):
+def test_the_loss_history_is_the_best_so_far_and_ends_at_the_minimum(d):
     X, y, _, _ = boston_xy(d)
     model = RandomSearchLinear(trials=300, seed=1).fit(X, y)
-    best = model.best_loss_history_
-    assert model.loss_history_.shape == best.shape == (300,)
+    best = model.loss_history_  # what the loss curve draws: the best training MSE after each trial
+    assert best.shape == model.trial_losses_.shape == (300,) and model.n_iter_ == 300
+    assert RandomSearchLinear.iteration_name == "trial"
+    np.testing.assert_array_equal(best, np.minimum.accumulate(model.trial_losses_))
     assert np.all(np.diff(best) <= 0)
-    assert best[-1] == model.best_loss_ == model.loss_history_.min()
-    assert model.loss_history_[model.best_trial_] == model.best_loss_
+    assert best[-1] == model.best_loss_ == model.trial_losses_.min()
+    assert model.trial_losses_[model.best_trial_] == model.best_loss_
+    assert best[model.best_trial_] == model.best_loss_ and (model.best_trial_ == 0 or best[model.best_trial_ - 1] >
+                                                            model.best_loss_)  # the first trial to reach it
     assert mean_squared_error(y, model.predict(X)) == pytest.approx(model.best_loss_, rel=1e-12)
 
 
@@ -38,10 +42,10 @@ def test_each_trials_loss_is_the_mse_of_its_own_draw_whatever_the_chunking(monke
     whole = RandomSearchLinear(trials=50, low=-5, high=5, seed=3).fit(X, y)
     draws = np.random.default_rng(3).integers(-5, 5, size=(50, 3), endpoint=True)
     expected = [mean_squared_error(y, predict_linear(X, draw[:2], draw[2])) for draw in draws]
-    np.testing.assert_allclose(whole.loss_history_, expected, rtol=1e-12)
+    np.testing.assert_allclose(whole.trial_losses_, expected, rtol=1e-12)
     monkeypatch.setattr(random_search, "CHUNK_VALUES", 5 * len(y))  # 4 trials per chunk, a short last one
     chunked = RandomSearchLinear(trials=50, low=-5, high=5, seed=3).fit(X, y)
-    np.testing.assert_allclose(chunked.loss_history_, whole.loss_history_, rtol=1e-12)
+    np.testing.assert_allclose(chunked.trial_losses_, whole.trial_losses_, rtol=1e-12)
     assert chunked.best_trial_ == whole.best_trial_
 
 
@@ -54,7 +58,7 @@ def test_the_draws_depend_on_the_seed_not_on_the_rows_or_the_chunks(monkeypatch)
     for values in (1, 2, 5, 100):  # 1, 2, 4 and 8 trials per chunk
         monkeypatch.setattr(random_search, "CHUNK_VALUES", values * len(y))
         model = RandomSearchLinear(trials=30, low=-9, high=9, seed=4).fit(X, y)
-        np.testing.assert_allclose(model.loss_history_, expected, rtol=1e-12)
+        np.testing.assert_allclose(model.trial_losses_, expected, rtol=1e-12)
         assert (*model.coef_, model.intercept_) == tuple(draws[model.best_trial_])
 
 
@@ -79,11 +83,15 @@ def test_guesses_are_integers_in_the_inclusive_range(d):
     assert seen == {-2.0, -1.0, 0.0, 1.0, 2.0}  # both ends included
 
 
-def test_invalid_settings_are_rejected(line_data):
-    with pytest.raises(ValueError, match="low"):
-        RandomSearchLinear(low=5, high=-5).fit(*line_data)
-    with pytest.raises(ValueError, match="trials"):
-        RandomSearchLinear(trials=0).fit(*line_data)
+@pytest.mark.parametrize("settings, match", [
+    ({"low": 5, "high": -5}, r"low \(5\) must not exceed high \(-5\)"), ({"trials": 0}, "trials"),
+    ({"trials": 2.5}, "trials must be an integer"), ({"low": 0.5}, "low must be an integer"),
+    ({"high": float("inf")}, "high must be an integer"),
+])
+def test_invalid_settings_are_rejected_by_fit(line_data, settings, match):
+    model = RandomSearchLinear(**settings)  # the constructor only stores them
+    with pytest.raises(ValueError, match=match):
+        model.fit(*line_data)
 
 
 def test_progress_wraps_the_loop(line_data):
@@ -94,4 +102,4 @@ def test_progress_wraps_the_loop(line_data):
         return wrapped[-1]
 
     model = RandomSearchLinear(trials=7).fit(*line_data, progress=progress)
-    assert wrapped == [[0]] and model.loss_history_.shape == (7,)  # 200 rows: all 7 trials in one chunk
+    assert wrapped == [[0]] and model.trial_losses_.shape == (7,)  # 200 rows: all 7 trials in one chunk

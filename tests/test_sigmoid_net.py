@@ -7,7 +7,8 @@ import pytest
 
 from fromzero.derivatives import finite_difference_gradient
 from fromzero.errors import DivergenceError
-from fromzero.sigmoid_net import SigmoidNet, loss_and_gradients, sigmoid, sigmoid_pieces, sum_of_sigmoids
+from fromzero.sigmoid_net import (SigmoidNet, auto_batch_size, loss_and_gradients, sigmoid, sigmoid_pieces,
+                                  sum_of_sigmoids)
 
 
 def mse(y, y_hat):
@@ -173,7 +174,7 @@ def test_two_features_fit_and_are_rewritten_in_original_units(boston_two_feature
     assert mse(y, net.predict(X)) == pytest.approx(net.train_mse_, rel=1e-12)
     one = SigmoidNet(hidden=3, steps=300, seed=1).fit(X[:, 0], y)
     assert net.train_mse_ < 0.8 * one.train_mse_  # LSTAT carries information RM lacks
-    with pytest.raises(ValueError, match="fitted on 2"):
+    with pytest.raises(ValueError, match="X has 1 features, but SigmoidNet is expecting 2 features as input"):
         net.predict(X_test[:, :1])
 
 
@@ -221,17 +222,48 @@ def test_from_dict_refuses_inconsistent_parameters(bad):
 
 @pytest.mark.parametrize("settings, message", [
     ({"hidden": 0}, "hidden"), ({"hidden": 2.5}, "hidden"), ({"steps": 0}, "steps"),
-    ({"batch_size": -1}, "batch_size"), ({"learning_rate": 0.0}, "learning_rate"),
+    ({"batch_size": -1}, "batch_size"), ({"batch_size": "big"}, "batch_size must be 'auto'"),
+    ({"batch_size": 2.5}, "batch_size"), ({"learning_rate": 0.0}, "learning_rate"),
     ({"learning_rate": float("nan")}, "learning_rate"), ({"gradients": "symbolic"}, "gradients"),
     ({"optimizer": "adam"}, "optimizer"), ({"optimizer": "lbfgs", "batch_size": 32}, "batch_size"),
 ])
 def test_bad_settings_are_a_value_error(settings, message):
+    net = SigmoidNet(**settings)  # the constructor only stores them
     with pytest.raises(ValueError, match=message):
-        SigmoidNet(**settings).fit(np.arange(10.0), np.arange(10.0))
+        net.fit(np.arange(10.0), np.arange(10.0))
+
+
+@pytest.mark.parametrize("rows, optimizer, expected", [
+    (404, "gd", 0), (8192, "gd", 0), (8193, "gd", 4096), (10**6, "gd", 4096), (10**6, "lbfgs", 0),
+])
+def test_auto_batch_size_is_the_full_batch_on_small_data(rows, optimizer, expected):
+    assert auto_batch_size("auto", rows, optimizer) == expected
+    assert auto_batch_size(64, rows, optimizer) == 64 and auto_batch_size(0, rows, optimizer) == 0
+
+
+def test_auto_is_the_default_and_trains_as_the_full_batch_on_small_data(boston_split):
+    x, y, _, _ = boston_split
+    assert SigmoidNet().batch_size == "auto"
+    auto = SigmoidNet(hidden=2, steps=50, seed=3).fit(x, y)
+    full = SigmoidNet(hidden=2, steps=50, seed=3, batch_size=0).fit(x, y)
+    np.testing.assert_array_equal(auto.loss_history_, full.loss_history_)
+    assert SigmoidNet(optimizer="lbfgs", steps=5).fit(x, y).n_iter_ <= 5  # auto goes with L-BFGS
+
+
+def test_auto_uses_mini_batches_above_8192_rows():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=8193)
+    y = np.sin(x)
+    auto = SigmoidNet(hidden=2, steps=3, seed=1).fit(x, y)
+    mini = SigmoidNet(hidden=2, steps=3, seed=1, batch_size=4096).fit(x, y)
+    np.testing.assert_array_equal(auto.loss_history_, mini.loss_history_)
+    assert SigmoidNet.iteration_name == "step" and auto.n_iter_ == 3
 
 
 def test_unfitted_and_bad_input_are_value_errors():
-    with pytest.raises(ValueError, match="not fitted"):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="not fitted"):
         SigmoidNet().predict([1.0])
     with pytest.raises(ValueError):
         SigmoidNet().fit([1.0, np.nan], [1.0, 2.0])
