@@ -28,6 +28,16 @@ class RandomSearchLinear(LinearPrediction):
         self.high = high
         self.seed = seed
 
+    def work(self, n_samples, n_features, n_predictions=0):
+        """The measured cost of one fit: {"bytes": (setting, peak bytes), "seconds": (setting, seconds)}.
+
+        Each trial is one pass over the rows, about 2 ns a row·coefficient; the residuals are chunked to
+        16 MiB, and two float arrays of one value a trial are kept.
+        """
+        trials = int(self.trials)
+        return {"bytes": ("trials", CHUNK_VALUES * 8.0 + 16.0 * trials),
+                "seconds": ("trials", 2e-9 * trials * n_samples * (n_features + 1))}
+
     def fit(self, X, y, *, progress=None):
         """``progress``, if given, wraps the loop over chunks of trials (e.g. a tqdm bar)."""
         X, y = check_X_y(X, y, estimator=self)

@@ -138,6 +138,7 @@ class SigmoidNet(Estimator):
     """
 
     iteration_name = "step"
+    activation = staticmethod(sigmoid)  # each unit's: the pipeline draws it (stages/figures.py)
 
     def __init__(self, *, hidden=4, learning_rate=0.3, steps=2000, batch_size="auto", seed=0,
                  gradients="manual", optimizer="gd"):
@@ -277,6 +278,33 @@ class SigmoidNet(Estimator):
         result = minimize(loss_and_flat_gradient, theta, jac=True, method="L-BFGS-B", callback=record,
                           options={"maxiter": int(self.steps), "ftol": LBFGS_FTOL})
         return unflatten(result.x), np.asarray(losses), int(result.nit)
+
+    def pieces(self, X):
+        """Each hidden unit's contribution k2_j·σ(X @ k1_j + b1_j), shape (n, hidden): predict(X) is their
+        sum plus ``b2_``. The tutorial's "complex curves from simple pieces" (stages/figures.py draws it)."""
+        X = self._check_predict_input(X)
+        return sigmoid_pieces(X, self.k1_, self.b1_, self.k2_)
+
+    def piece_label(self, j):
+        """Unit j as a formula: with one feature the tutorial's k2·σ(k1·x + b1), numbers filled in."""
+        if self.n_features_in_ != 1:
+            return f"unit {j + 1}: {self.k2_[j]:.3g}·σ(…)"
+        sign = "+" if self.b1_[j] >= 0 else "−"
+        return f"{self.k2_[j]:.3g}·σ({self.k1_[0, j]:.3g}·x {sign} {abs(self.b1_[j]):.3g})"
+
+    def work(self, n_samples, n_features, n_predictions=0):
+        """The measured cost of one fit on (n_samples, n_features) and of predicting ``n_predictions`` rows:
+        {"bytes": (setting, peak bytes), "seconds": (setting, seconds)}.
+
+        A step holds a few (batch, hidden) arrays, about 40 bytes a row·unit, and costs about 20 ns a
+        row·unit·feature plus a fixed 45 µs (the hand-derived gradient) or 165 µs (autodiff, which builds
+        its graph each step); L-BFGS's iterations cost about as much as steps, with ~2 evaluations each.
+        """
+        batch = min(int(auto_batch_size(self.batch_size, n_samples, self.optimizer)) or n_samples, n_samples)
+        step = (165e-6 if self.gradients == "autodiff" else 45e-6) + 20e-9 * batch * self.hidden * n_features
+        step *= 2 if self.optimizer == "lbfgs" else 1
+        rows = max(batch, n_predictions)
+        return {"bytes": ("hidden", 40.0 * rows * self.hidden), "seconds": ("steps", step * self.steps)}
 
     def predict(self, X):
         """X (n, d) or (n,) for d = 1 -> (n,)."""

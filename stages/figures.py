@@ -86,7 +86,9 @@ def draw_pieces(model, X, y, features, target):
     top.legend(fontsize=8)
     x_shown, y_shown = scatter_sample(X[:, j], y)
     bottom.scatter(x_shown, y_shown, s=10, alpha=0.35, color=DATA_COLOR, edgecolor="none", label="training data")
-    bottom.plot(grid, model.predict(rows), color=TOTAL_COLOR, linewidth=2.5, label="the sum of the pieces")
+    total = model.predict(rows)
+    offset = float(np.mean(total - pieces.sum(axis=1)))  # the output bias, b2
+    bottom.plot(grid, total, color=TOTAL_COLOR, linewidth=2.5, label=f"the sum of the pieces + {offset:.3g}")
     other = "" if X.shape[1] == 1 else " (other features at their median)"
     bottom.set_xlabel(features[j] + other)
     bottom.set_ylabel(target)

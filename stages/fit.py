@@ -132,16 +132,21 @@ def cross_validation(fitter, X, y, folds, seed):
 def check_model_work(entry, params, model, rows, features, fits):
     """Refuse settings whose fits here would need more than a stage's memory or time limit.
 
-    ``model.work(n_samples, n_features)``, where the class has it, is the measured cost of one fit:
-    {"setting": the argument it grows with, "bytes": peak memory, "seconds": time}.
+    ``model.work(n_samples, n_features, n_predictions)``, where the class has it, is the measured cost
+    of one fit that then predicts its own rows: {"bytes": (setting, peak), "seconds": (setting, time)}.
+    The stage runs ``fits`` of them (the model, its further seeds, its folds): their time adds up, the
+    memory of one is the peak. The message names the setting's key and the most that fits.
     """
     if not hasattr(model, "work"):
         return
-    cost = model.work(rows, features)
-    key = setting_key(entry, params, cost["setting"])
-    value = value_of(params, key)
-    check_work(key, value, 1, cost["bytes"] / value, cost["seconds"] * fits / value,
-               what=f"{rows} rows × {features} features ({fits} fits: the model, its folds and seeds)")
+    cost = model.work(rows, features, rows)
+    what = f"{rows} rows × {features} features ({fits} fits: the model, its further seeds and its folds)"
+    for kind, (setting, amount) in cost.items():
+        key = setting_key(entry, params, setting)
+        value = value_of(params, key)
+        total = amount * fits if kind == "seconds" else amount
+        check_work(key, value, 1, total / value if kind == "bytes" else 0, total / value if kind == "seconds" else 0,
+                   what=what)
 
 
 def fit_summary(model, X, y):

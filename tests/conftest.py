@@ -267,3 +267,13 @@ def run_stage(project, name):
 def pipeline_order():
     """Every stage in the order `dvc repro` may run them."""
     return ["check_params", "load", "eda", *(f"fit@{name}" for name in model_names()), "evaluate", "plot_templates"]
+
+
+def metrics(root, kind):
+    """{model: {...}} of metrics/<file> as evaluate writes it: test (evaluate.json), cv, fit; test_mse the summary."""
+    import json
+
+    files = {"test": "evaluate.json", "cv": "cv.json", "fit": "fit.json", "eda": "eda.json", "split": "data.json",
+             "test_mse": "test_mse.json"}
+    data = json.loads((Path(root) / "metrics" / files[kind]).read_text())
+    return data["test_mse"] if kind == "test_mse" else data["details"][kind]

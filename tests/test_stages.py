@@ -6,14 +6,14 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, model_names, only_error_line, pipeline_order, run_stage
+from tests.conftest import ROOT, metrics, model_names, only_error_line, pipeline_order, run_stage
 
 
 def test_every_stage_runs_and_evaluate_scores_every_listed_model(project):
     names = model_names()
     for name in pipeline_order():
         assert run_stage(project, name) == 0, name
-    scores = json.loads((project.root / "metrics/evaluate.json").read_text())
+    scores = metrics(project.root, "test")
     assert set(scores) == set(names)
     for name, model in scores.items():
         assert {"mse", "rmse", "mae", "r2", "mse_low", "mse_high"} <= set(model)
@@ -22,9 +22,13 @@ def test_every_stage_runs_and_evaluate_scores_every_listed_model(project):
             assert model["vs_ls_low"] <= model["vs_ls"] <= model["vs_ls_high"], name
     assert scores["net"]["rmse"] < scores["least_squares"]["rmse"] < scores["baseline"]["rmse"]
     assert scores["gd"]["mse"] == pytest.approx(scores["least_squares"]["mse"], rel=1e-4)
-    assert json.loads((project.root / "metrics/test_mse.json").read_text()) == \
-        {name: model["mse"] for name, model in scores.items()}
-    cv = json.loads((project.root / "metrics/cv.json").read_text())
+    assert metrics(project.root, "test_mse") == {name: model["mse"] for name, model in scores.items()}
+    for name in ("random_search", "gd", "net"):  # fitted on 5 seeds: the spread of the test MSE beside it
+        seeds = scores[name]
+        assert seeds["seeds"] == 5 and seeds["mse_seeds_min"] <= seeds["mse_seeds_median"] <= seeds["mse_seeds_max"]
+        assert seeds["mse_seeds_min"] <= seeds["mse"] <= seeds["mse_seeds_max"]
+    assert "mse_seeds_median" not in scores["knn"]  # no seed in its fit
+    cv = metrics(project.root, "cv")
     assert set(cv) == set(names)
     assert all(fold["mse_min"] <= fold["mse_mean"] <= fold["mse_max"] for fold in cv.values())
     for picture in ("plots/figures/net/pieces.png", "plots/figures/net/activation.png", "plots/eda/heatmap.png"):
@@ -44,7 +48,7 @@ def test_several_features_run_through_every_stage(project):
     project.set("data.features", ["RM", "LSTAT"])
     for name in pipeline_order():
         assert run_stage(project, name) == 0, name
-    scores = json.loads((project.root / "metrics/evaluate.json").read_text())
+    scores = metrics(project.root, "test")
     # More information beats a fancier model: the plane on two columns beats the line on one.
     assert scores["least_squares"]["mse"] < 0.8 * 46.145
     assert scores["gd"]["mse"] == pytest.approx(scores["least_squares"]["mse"], rel=1e-2)
@@ -120,7 +124,7 @@ def test_check_params_names_a_missing_data_file(project, capsys):
 def test_a_bug_still_shows_its_traceback(project, monkeypatch, capsys):
     from stages import check_params, cli
 
-    def broken(path):
+    def broken(path, **kwargs):
         raise KeyError("a bug, not a user error")
 
     monkeypatch.setattr(check_params, "read_params", broken)
@@ -147,9 +151,10 @@ def test_progress_is_silent_off_a_terminal_and_one_bar_spans_every_phase_on_one(
     monkeypatch.setattr(progress, "SHOW_AFTER_SECONDS", 0.0)
     for label in ("fit", "fold 1/2", "fold 2/2"):  # one bar, labelled with each phase in turn
         assert list(bar.phase(label)(steps)) == list(steps)
-    shown = terminal.getvalue()
+    assert "fit@gd" in terminal.getvalue()
+    assert (bar.bar.n, bar.bar.postfix) == (15, "fold 2/2")  # every phase counted on one bar, the last named
     bar.close()
-    assert "fit@gd" in shown and "fold 2/2" in shown and "15step" in shown.replace(" ", "")
+    assert bar.bar is None
 
 
 def test_a_fold_that_diverges_names_the_rate_and_changes_no_output(project, capsys):
