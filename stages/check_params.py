@@ -123,6 +123,15 @@ def check_models(entries, params, source):
                        source)
 
 
+def validate_file(path, models="models.yaml"):
+    """The whole params file checked as this stage checks it (every key known, none missing, every model's
+    section fitting its class): the params, nested; StageError on the first problem."""
+    entries = read_models(models)
+    params = read_params(path, schema=whole_file_schema(entries))
+    check_models(entries, params, path)
+    return params
+
+
 @stage_main
 def main(argv=None):
     parser = stage_parser(__doc__, ["all of it"])
@@ -132,9 +141,7 @@ def main(argv=None):
     path = args.params
     repair_git_stat_cache(path)
     try:
-        entries = read_models(args.models)
-        params = read_params(path, schema=whole_file_schema(entries))  # reading the params is most of the check
-        check_models(entries, params, path)
+        params = validate_file(path, args.models)  # reading the params is most of the check
     except StageError as error:
         changed = keys_changed_since_head(path)
         if not changed:

@@ -1,8 +1,7 @@
-"""The plots as DVC draws them: templates written from the registry, log losses, y = x, model colours.
+"""The plots as DVC draws them: templates from models.yaml and stages/style.py, log losses, y = x, model colours.
 
-Colours and dashes are checked in the scene vl-convert renders from the spec
-`dvc plots show --json` gives, so the model-naming expressions in the templates
-are exercised, not only read.
+Colours and line widths are checked in the scene vl-convert renders from the spec
+`dvc plots show --json` gives, so the templates' expressions are exercised, not only read.
 """
 
 import json
@@ -11,14 +10,14 @@ from collections import defaultdict
 import pytest
 import yaml
 
-from fromzero.registry import MODEL_NAMES, MODELS
-from tests.conftest import ROOT, dvc
-from tools import vega
+from stages.plot_templates import Templates, template_text
+from stages.style import MODEL_COLORS, REFERENCE_MODELS, model_colors
+from tests.conftest import ROOT, dvc, model_names
 
 LOSS = "Training loss (log scale)"
 PREDICTED = "Predicted vs actual (test split)"
 RESPONSE = "Every model along each feature (others at their median)"
-COLORS = {name: spec.color for name, spec in MODELS.items()}
+CORRELATION = "Correlation with the target"
 
 
 def plot_definitions():
@@ -27,18 +26,27 @@ def plot_definitions():
                 for title, spec in entry.items()}
 
 
-def test_templates_are_written_from_the_registry():
-    assert vega.stale_templates(ROOT / ".dvc" / "plots") == [], "run `python -m tools.vega --write-templates`"
-    definitions = plot_definitions()
-    custom = {spec["template"] + ".json" for spec in definitions.values()} - {"bar_horizontal_sorted.json"}
-    assert custom <= set(vega.templates())
-    for title in (PREDICTED, RESPONSE):
-        (columns,) = definitions[title]["y"].values()
-        assert columns == list(MODEL_NAMES), f"{title}: one y column per registry model, in its order"
+def test_the_committed_templates_are_the_stages_and_no_plot_names_a_model():
+    templates = Templates(model_names()).all()
+    for name, template in templates.items():
+        assert (ROOT / "plots/templates" / name).read_text(encoding="utf-8") == template_text(template), \
+            f"plots/templates/{name}: run `dvc repro plot_templates`"
+    for title, spec in plot_definitions().items():
+        assert spec["template"].startswith("plots/templates/") and spec["template"][len("plots/templates/"):] \
+            in templates, title
+        for file, columns in spec["y"].items():
+            assert not set([columns] if isinstance(columns, str) else columns) & set(model_names()), title
+
+
+def test_a_model_without_a_colour_takes_a_spare_one():
+    colors = model_colors([*model_names(), "median", "ridge"])
+    assert colors["median"] != colors["ridge"]
+    assert not {colors["median"], colors["ridge"]} & set(MODEL_COLORS.values())
+    assert [colors[name] for name in model_names()] == [MODEL_COLORS[name] for name in model_names()]
 
 
 def line_and_symbol_styles(spec):
-    """{(mark type, colour, dash)} of the data marks vl-convert draws for a spec."""
+    """{(mark type, colour, stroke width): count} of the data marks vl-convert draws for a spec."""
     import vl_convert
 
     styles = defaultdict(int)
@@ -48,11 +56,10 @@ def line_and_symbol_styles(spec):
             for child in node:
                 walk(child)
         elif isinstance(node, dict):
-            if node.get("marktype") in ("line", "symbol") and node.get("role") == "mark":
+            if node.get("marktype") in ("line", "symbol", "rect") and node.get("role") == "mark":
                 for item in node.get("items", []):
                     color = item.get("stroke") if item.get("stroke") not in (None, "transparent") else item.get("fill")
-                    dash = item.get("strokeDash")
-                    styles[(node["marktype"], color, tuple(dash) if dash and dash != [1, 0] else None)] += 1
+                    styles[(node["marktype"], color, item.get("strokeWidth"))] += 1
             for child in node.values():
                 walk(child)
 
@@ -61,39 +68,49 @@ def line_and_symbol_styles(spec):
 
 
 @pytest.mark.pipeline
-def test_dvc_draws_log_losses_the_diagonal_and_the_model_colours(baseline_repo):
+def test_dvc_draws_log_losses_the_diagonal_the_model_colours_and_the_yardsticks_under_the_models(baseline_repo):
     repo, _ = baseline_repo
     shown = json.loads(dvc("plots", "show", "--json", cwd=repo).stdout)
     specs = {title: entries[0]["content"] for title, entries in shown["data"].items()
              if entries[0]["type"] == "vega"}
+    colors = model_colors(model_names())
 
     loss = specs[LOSS]
     assert loss["spec"]["encoding"]["y"]["scale"]["type"] == "log"
-    colors = {color for (mark, color, _) in line_and_symbol_styles(loss) if mark == "line"}
-    assert colors == {COLORS["gd"], COLORS["net"], COLORS["random_search"]}
+    drawn = {color for (mark, color, _) in line_and_symbol_styles(loss) if mark == "line"}
+    assert drawn == {colors["gd"], colors["net"], colors["random_search"]}
+    panels = {row["model"] + ", by " + row["unit"] for row in loss["data"]["values"]}
+    assert panels == {"gd, by step", "net, by step", "random_search, by trial"}  # each panel says what x counts
 
     predicted = specs[PREDICTED]
-    x_field = predicted["spec"]["layer"][0]["encoding"]["x"]["field"]
-    assert x_field == "actual"
     diagonal = [layer for layer in predicted["spec"]["layer"] if layer["mark"]["type"] == "line"]
     assert [(layer["encoding"]["x"]["field"], layer["encoding"]["y"]["field"]) for layer in diagonal] == \
         [("actual", "actual")], "the y = x line"
+    assert predicted["resolve"]["scale"]["y"] == "independent"  # random search's range flattens no one else
     points = {color for (mark, color, _) in line_and_symbol_styles(predicted) if mark == "symbol"}
-    assert points == set(COLORS.values())
+    assert points == set(colors.values())
 
-    styles = line_and_symbol_styles(specs[RESPONSE])
-    drawn = {(color, dash) for (mark, color, dash) in styles if mark == "line"}
-    assert {color for color, _ in drawn} == set(COLORS.values())
-    dashed = {color for color, dash in drawn if dash}
-    assert dashed == {COLORS[name] for name in MODEL_NAMES if MODELS[name].reference}
+    lines = {(color, width) for (mark, color, width) in line_and_symbol_styles(specs[RESPONSE]) if mark == "line"}
+    assert {color for color, _ in lines} == set(colors.values())
+    wide = {color for color, width in lines if width and width > 2}
+    assert wide == {colors[name] for name in REFERENCE_MODELS}  # the yardsticks: wide bands, drawn first
+
+    bars = specs[CORRELATION]
+    strongest = max(bars["data"]["values"], key=lambda row: abs(float(row["correlation"])))
+    assert bars["encoding"]["y"]["sort"] == {"field": "strength", "op": "max", "order": "descending"}
+    assert strongest["feature"] == "LSTAT"  # the strongest, first, though its r is negative
+    assert {color for (mark, color, _) in line_and_symbol_styles(bars) if mark == "rect"} <= \
+        {"#4c72b0", "#c44e52"}  # sign colours, never a model's
 
 
 @pytest.mark.pipeline
 def test_report_renders_only_the_plots_whose_data_changed(pipeline_repo, tmp_path, monkeypatch):
+    from tools import vega
+
     predictions = pipeline_repo / "plots" / "evaluate" / "predictions.csv"
     header, first, *rest = predictions.read_text().splitlines()
     cells = first.split(",")
-    cells[header.split(",").index("knn")] = "99.0"
+    cells[header.split(",").index("predicted")] = "99.0"
     predictions.write_text("\n".join([header, ",".join(cells), *rest]) + "\n")
     monkeypatch.chdir(pipeline_repo)
 

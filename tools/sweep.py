@@ -196,8 +196,8 @@ def check_size(axes):
 
 def check_point(params, point, params_path):
     """Validate one matrix point the way the stages will: StageError's line, or None."""
+    from stages.check_params import validate_file
     from stages.cli import StageError
-    from stages.params import read_params
 
     changed = copy.deepcopy(params)
     for key, value in point:
@@ -209,7 +209,7 @@ def check_point(params, point, params_path):
         path = Path(folder) / Path(params_path).name
         path.write_text(yaml.safe_dump(changed, sort_keys=False), encoding="utf-8")
         try:
-            read_params(str(path))
+            validate_file(str(path), Path(params_path).with_name("models.yaml"))
         except StageError as error:
             return str(error).replace(str(path), params_path)
     return None
