@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 
+import fromzero.neighbors as neighbors
 from fromzero.neighbors import KNearestNeighbors, lookup_table_report
 from tests.test_linear import boston_xy
 
@@ -16,9 +17,12 @@ from tests.test_linear import boston_xy
 def tie_rule_reference(model, X_query):
     """The tie rule by brute force: every training row's distance, as the model computes it.
 
-    d = 1: |x - v| on the raw values (x - v left of x, v - x from x on); d > 1: the k-d
-    tree's own Euclidean distances on the standardised rows, all n of them.
+    d = 1: |x - v| on the raw values (x - v left of x, v - x from x on); d > 1: a k-d tree's
+    Euclidean distances on the standardised rows, all n of them (scipy computes each pair's
+    distance the same way whatever the tree).
     """
+    from scipy.spatial import cKDTree
+
     k, y = model.k, model.y_train_
     X_query = np.asarray(X_query, dtype=np.float64).reshape(-1, model.n_features_in_)
     predictions = []
@@ -27,7 +31,8 @@ def tie_rule_reference(model, X_query):
             v, x = model.X_train_[:, 0], query[0]
             distance, targets = np.where(v < x, x - v, v - x), y
         else:
-            distance, rows = model._index[0].query((query - model.mean_) / model.scale_, k=len(y))
+            tree = cKDTree((model.X_train_ - model.mean_) / model.scale_)  # every row, duplicates too
+            distance, rows = tree.query((query - model.mean_) / model.scale_, k=len(y))
             distance, targets = np.atleast_1d(distance), y[np.atleast_1d(rows)]
         kth = np.sort(distance)[k - 1]
         closer, tied = distance < kth, distance == kth
@@ -97,6 +102,31 @@ def test_the_tie_rule_equals_brute_force_on_data_full_of_ties(seed):
     order = rng.permutation(n)
     np.testing.assert_array_equal(KNearestNeighbors(k=k).fit(X[order], y[order]).predict(queries),
                                   model.predict(queries))
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_a_tie_among_many_duplicate_rows_is_one_shared_weight(d):
+    rng = np.random.default_rng(d)
+    X = np.vstack([np.zeros((200, d)), rng.normal(size=(50, d)) + 5.0])
+    y = rng.normal(size=250)
+    model = KNearestNeighbors(k=3).fit(X, y)
+    queries = np.vstack([np.zeros((5, d)), np.full((3, d), 0.1), rng.normal(size=(20, d)) + 5.0])
+    np.testing.assert_allclose(model.predict(queries), tie_rule_reference(model, queries), rtol=1e-13)
+    assert model.predict(np.zeros((1, d)))[0] == pytest.approx(y[:200].mean(), rel=1e-12)  # 200 rows share 3 places
+
+
+def test_a_tie_among_many_distinct_rows_is_resolved_a_few_rows_at_a_time(monkeypatch):
+    monkeypatch.setattr(neighbors, "CHUNK_VALUES", 16)  # the tied queries' second look: chunks of 16 distances
+    # (±3, ±4) and (±4, ±3): eight distinct rows exactly as far from the origin (squares summed either way).
+    signs = [(a, b) for a in (-1.0, 1.0) for b in (-1.0, 1.0)]
+    ring = np.array([(3 * a, 4 * b) for a, b in signs] + [(4 * a, 3 * b) for a, b in signs])
+    X = np.vstack([ring, ring * 10])  # mean 0, the same spread on both axes: z keeps the symmetry
+    y = np.arange(16.0)
+    model = KNearestNeighbors(k=3).fit(X, y)
+    np.testing.assert_array_equal(model.mean_, [0.0, 0.0])
+    predicted = model.predict(np.zeros((6, 2)))
+    np.testing.assert_allclose(predicted, y[:8].mean(), rtol=1e-15)  # the eight share the three places
+    np.testing.assert_allclose(predicted, tie_rule_reference(model, np.zeros((6, 2))), rtol=1e-15)
 
 
 @pytest.mark.parametrize("k", [1, 3, 7])
