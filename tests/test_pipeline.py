@@ -17,12 +17,12 @@ pytestmark = pytest.mark.pipeline
 def test_repro_on_a_fresh_clone_writes_every_output(baseline_repo):
     repo, output = baseline_repo
     # A clone has the small outputs kept in git but not the cached ones (no remote): every stage
-    # with a cached output runs. check_params and eda, whose outputs all live in git, are up to date, and
-    # so is evaluate: the models it reads come out byte-identical to the ones dvc.lock names.
-    assert stages_run(output) == ALL_STAGES - {"check_params", "eda", "evaluate"}
+    # with a cached output runs. check_params, eda and plot_templates, whose outputs all live in git, are
+    # up to date, and so is evaluate: the models it reads come out byte-identical to the ones dvc.lock names.
+    assert stages_run(output) == ALL_STAGES - {"check_params", "eda", "evaluate", "plot_templates"}
     assert all(output_bytes(repo).values())
-    for stage in ("eda", "knn", "random_search", "gd", "net", "evaluate", "cv"):
-        assert json.loads((repo / "metrics" / f"{stage}.json").read_text())
+    for name in ("test_mse", "evaluate", "cv", "fit", "eda", "data"):
+        assert json.loads((repo / "metrics" / f"{name}.json").read_text())
     assert "up to date" in dvc("status", cwd=repo).stdout
 
 
@@ -51,11 +51,11 @@ def test_repro_force_twice_gives_byte_identical_outputs(pipeline_repo):
 
 def test_a_stage_killed_mid_run_is_redone_by_the_next_repro(pipeline_repo):
     before = output_bytes(pipeline_repo)
-    process = subprocess.Popen([sys.executable, "-m", "dvc", "repro", "-f", "net"], cwd=pipeline_repo,
+    process = subprocess.Popen([sys.executable, "-m", "dvc", "repro", "-f", "fit@net"], cwd=pipeline_repo,
                                env=dvc_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True)
     seen = ""
-    while "Running stage 'net'" not in seen:
+    while "Running stage 'fit@net'" not in seen:
         line = process.stdout.readline()
         assert line, f"dvc ended before the net stage started:\n{seen}"
         seen += line
@@ -69,6 +69,6 @@ def test_a_stage_killed_mid_run_is_redone_by_the_next_repro(pipeline_repo):
     missing = [path for path in before if not (pipeline_repo / path).exists()]
     result = dvc("repro", cwd=pipeline_repo)
     if missing:  # killed before it finished: the next repro redoes it (if it finished, nothing is left to do)
-        assert "net" in stages_run(result.stdout), missing
+        assert "fit@net" in stages_run(result.stdout), missing
     assert output_bytes(pipeline_repo) == before
     assert "up to date" in dvc("status", cwd=pipeline_repo).stdout
