@@ -51,8 +51,8 @@ def column(text, header):
 def test_lr_experiment_reruns_only_the_stages_that_read_lr(lr_experiment):
     _, _, output = lr_experiment
     # check_params reads the whole params file, so it reruns on any change; its output never changes.
-    # gd cross-validates itself with the same lr; no other model reads it.
-    assert stages_run(output) == {"check_params", "gd", "evaluate"}
+    # fit@gd cross-validates itself with the same lr; no other model reads it.
+    assert stages_run(output) == {"check_params", "fit@gd", "evaluate"}
 
 
 def test_metrics_diff_changes_under_gd_and_evaluate_only(lr_experiment):
@@ -60,11 +60,13 @@ def test_metrics_diff_changes_under_gd_and_evaluate_only(lr_experiment):
     diff = json.loads(dvc("metrics", "diff", "main", "--json", cwd=repo).stdout)
     changed = {(path, key) for path, metrics in diff.items() for key, entry in metrics.items()
                if entry.get("old") != entry.get("new")}
-    assert ("metrics/gd.json", "gd.train_mse") in changed
-    assert ("metrics/evaluate.json", "gd.rmse") in changed
-    assert ("metrics/cv.json", "gd.mse_mean") in changed
-    assert {path for path, _ in changed} == {"metrics/gd.json", "metrics/evaluate.json", "metrics/cv.json"}
-    assert all(key.startswith("gd.") for _, key in changed)  # no other model moved
+    assert ("metrics/fit.json", "details.fit.gd.train_mse") in changed
+    assert ("metrics/evaluate.json", "details.test.gd.rmse") in changed
+    assert ("metrics/cv.json", "details.cv.gd.mse_mean") in changed
+    assert ("metrics/test_mse.json", "test_mse.gd") in changed
+    assert {path for path, _ in changed} == {"metrics/fit.json", "metrics/evaluate.json", "metrics/cv.json",
+                                             "metrics/test_mse.json"}
+    assert all(".gd." in key or key.endswith(".gd") for _, key in changed)  # no other model moved
 
 
 def test_report_shows_the_lr_change_the_gd_change_and_real_images(lr_report):
@@ -109,16 +111,16 @@ def test_plots_diff_renders_both_loss_curves_and_an_offline_page(lr_experiment):
     assert set(loss["revisions"]) == {"main", name}
     revs_in_data = {point["rev"] for point in loss["content"]["data"]["values"]}
     assert revs_in_data == {"main", name}
-    assert "Predicted vs actual (test split)" in rendered and "plots/net/pieces.png" in rendered
-    result = run([sys.executable, "-m", "tools.plots_html", "main", name], cwd=repo)
+    assert "Predicted vs actual (test split)" in rendered and "plots/figures/net/pieces.png" in rendered
+    dvc("plots", "diff", "main", name, cwd=repo)  # the page draws offline: .dvc/config's html_template
     page = (repo / "dvc_plots/index.html").read_text()
     assert "Training loss (log scale)" in page and "vegaEmbed(" in page
-    assert "cdn.jsdelivr" not in page and "<script src=" not in page, result.stdout
+    assert "cdn.jsdelivr" not in page and "<script src=" not in page
 
 
 def test_gate_flag_fails_when_params_break_a_threshold(pipeline_repo):
     assert report(pipeline_repo, "--check").returncode == 0  # the defaults pass every gate
-    dvc("exp", "run", "-S", "gd.steps=10", cwd=pipeline_repo)
+    dvc("exp", "run", "-S", "gd.steps=10", cwd=pipeline_repo)  # far from converged: a real, gated regression
     result = report(pipeline_repo, "--check")
     assert result.returncode == 1
     assert "gate failed: gd test MSE is" in result.stderr
@@ -176,7 +178,7 @@ def experiments(repo):
             for rev in experiment["revs"]:
                 data = rev["data"]
                 found[rev["name"]] = (data["params"]["params.yaml"]["data"]["lr"],
-                                      data["metrics"]["metrics/gd.json"]["data"],
+                                      data["metrics"]["metrics/fit.json"]["data"]["details"]["fit"]["gd"],
                                       data["metrics"]["metrics/evaluate.json"]["data"])
     return found
 
@@ -200,5 +202,5 @@ def test_a_queued_sweep_on_two_workers_matches_each_run_alone(pipeline_repo):
         (alone,) = set(experiments(pipeline_repo)) - before
         _, gd, evaluate = experiments(pipeline_repo)[alone]
         assert (gd, evaluate) == queued[lr], lr
-    steps = {lr: gd["gd"]["steps_run"] for lr, (gd, _) in queued.items()}
+    steps = {lr: gd["n_iter"] for lr, (gd, _) in queued.items()}
     assert steps[0.1] < steps[0.01] < steps[0.001]  # a larger rate converges in fewer steps

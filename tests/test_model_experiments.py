@@ -4,13 +4,13 @@ import json
 
 import pytest
 
-from tests.conftest import dvc, stages_run
+from tests.conftest import dvc, metrics, stages_run
 
 pytestmark = pytest.mark.pipeline
 
 
 def scores(repo):
-    return json.loads((repo / "metrics" / "evaluate.json").read_text())
+    return metrics(repo, "test")
 
 
 def test_more_columns_rerun_the_models_and_beat_one_column(pipeline_repo):
@@ -18,24 +18,25 @@ def test_more_columns_rerun_the_models_and_beat_one_column(pipeline_repo):
     result = dvc("exp", "run", "-S", "data.features=[RM,LSTAT]", cwd=pipeline_repo)
     # Every stage reads data.features; load reruns but its split holds every column, so its bytes and
     # everything keyed on them alone stay; the models and their scores move.
-    assert {"eda", "least_squares", "knn", "random_search", "gd", "net", "evaluate"} <= stages_run(result.stdout)
+    assert {"eda", "evaluate", *(f"fit@{name}" for name in ("least_squares", "knn", "random_search", "gd", "net"))} \
+        <= stages_run(result.stdout)
     after = scores(pipeline_repo)
     assert after["least_squares"]["mse"] < 0.75 * before["least_squares"]["mse"]
     assert after["gd"]["mse"] == pytest.approx(after["least_squares"]["mse"], rel=0.01)
-    assert json.loads((pipeline_repo / "models" / "net.json").read_text())["params"]["n_features_in"] == 2
+    assert json.loads((pipeline_repo / "models/net/model.json").read_text())["params"]["n_features_in"] == 2
 
 
 def test_autodiff_trains_the_same_net_and_lbfgs_trains_a_better_fit(pipeline_repo):
     manual = scores(pipeline_repo)["net"]
-    model = (pipeline_repo / "models" / "net.json").read_bytes()
+    model = (pipeline_repo / "models/net/model.json").read_bytes()
     result = dvc("exp", "run", "-S", "net.gradients=autodiff", cwd=pipeline_repo)
-    # The same gradient by another method trains the same net: its file is byte-identical, so DVC
+    # The same gradient by another method trains the same net: its folder is byte-identical, so DVC
     # does not even rerun evaluate.
-    assert stages_run(result.stdout) == {"check_params", "net"}
-    assert (pipeline_repo / "models" / "net.json").read_bytes() == model
+    assert stages_run(result.stdout) == {"check_params", "fit@net"}
+    assert (pipeline_repo / "models/net/model.json").read_bytes() == model
     assert scores(pipeline_repo)["net"] == manual
 
-    train_mse = json.loads((pipeline_repo / "metrics" / "net.json").read_text())["net"]["train_mse"]
+    train_mse = metrics(pipeline_repo, "fit")["net"]["train_mse"]
     dvc("exp", "run", "-S", "net.gradients=manual", "-S", "net.optimizer=lbfgs", cwd=pipeline_repo)
-    lbfgs = json.loads((pipeline_repo / "metrics" / "net.json").read_text())["net"]["train_mse"]
+    lbfgs = metrics(pipeline_repo, "fit")["net"]["train_mse"]
     assert lbfgs < train_mse  # the same gradient, a better optimiser: a lower training loss

@@ -29,7 +29,7 @@ from tools.owned import json_text, stamp
 from tools.sweep import expand, experiment_name, main, parse_override
 
 SWEEP = ["lr=0.1,0.01,0.001"]
-UNAFFECTED_BY_LR = {"load", "knn", "random_search", "net"}  # restored from the run-cache, never rerun
+UNAFFECTED_BY_LR = {"load", "fit@knn", "fit@random_search", "fit@net"}  # restored from the run-cache, never rerun
 
 
 # ---- expand: no DVC needed -------------------------------------------------------------------

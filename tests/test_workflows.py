@@ -230,7 +230,7 @@ def test_pr_report_job_on_a_pull_request_that_changes_lr(pull_request, tmp_path)
     code, log = step_result(results, "Run the pipeline")
     # The run-cache and main's outputs came from the remote: only what reads lr ran.
     ran = stages_run(log)
-    assert {"gd", "evaluate"} <= ran and not ran & {"load", "knn", "random_search", "net"}, log
+    assert {"fit@gd", "evaluate"} <= ran and not ran & {"load", "fit@knn", "fit@random_search", "fit@net"}, log
     assert outputs["steps.report.outputs.status"] == "0"
     report = (workspace / "report/report.md").read_text()
     assert "| params.yaml | `lr` | 0.01 | 0.001 |" in report and "**Gates: all passed**" in report
@@ -246,7 +246,7 @@ def test_pr_report_job_from_a_fork_with_a_failing_gate(pull_request, tmp_path):
     assert code == 0 and "No DVC remote configured" in log
     code, log = step_result(results, "Run the pipeline")
     # A fork has no secrets, so no cache: every stage with a cached output recomputes.
-    assert code == 0 and {"load", "knn", "random_search", "gd", "net", "evaluate"} <= stages_run(log), log
+    assert code == 0 and {"load", "fit@knn", "fit@random_search", "fit@gd", "fit@net", "evaluate"} <= stages_run(log), log
     assert outputs["steps.report.outputs.status"] == "1"
     assert "❌ FAIL: gd test MSE is" in summary  # the fork's reviewer reads the summary
     code, log = step_result(results, "Fail the check")
