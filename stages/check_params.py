@@ -10,9 +10,9 @@ params are valid, so it never makes anything downstream rerun.
 It also keeps git honest about params.yaml. A failed `dvc exp run -S key=value` leaves the value in
 the workspace (as DVC does for every workspace run), and about one time in three git's index then
 records the edited file's size and time with the committed content's hash, so `git status` calls the
-file unchanged (see the README's "When something goes wrong"). When this stage finds that state, it
-touches the file (its content untouched) so that git looks again and shows it modified; and when the
-params are bad, its message says which keys differ from HEAD and how to restore them.
+file unchanged (see docs/troubleshooting.md, "After a failed dvc exp run"). When this stage finds that
+state, it touches the file (its content untouched) so that git looks again and shows it modified; and
+when the params are bad, its message says which keys differ from HEAD and how to restore them.
 """
 
 import os
