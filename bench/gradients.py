@@ -1,4 +1,4 @@
-"""How do computers find derivatives? One gradient of the net's MSE, three ways (the README's table).
+"""How do computers find derivatives? One gradient of the net's MSE, three ways (docs/derivatives.md's table).
 
 For the net at growing widths on Boston RM (the 404 training rows, standardised as the net
 trains), the time of one full gradient by finite differences, the hand-derived chain rule

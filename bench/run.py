@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 PARTS = ("models", "peers", "pipeline", "scale")
 WORK = ROOT / "bench" / "work"  # cached synthetic CSVs (git-ignored)
-EXCLUDED_FEATURES = ("B",)  # kept out by default (see the README's data card)
+EXCLUDED_FEATURES = ("B",)  # kept out by default (see data/README.md, the data card)
 
 
 def machine():

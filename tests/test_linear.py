@@ -9,7 +9,7 @@ from fromzero.linear import LeastSquares, linear_loss_and_gradient, mean_squared
 from tests.conftest import BOSTON_CSV
 
 TWELVE = ["CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX", "PTRATIO", "LSTAT"]
-FEATURES = {1: ["RM"], 2: ["RM", "LSTAT"], 12: TWELVE}  # the tutorial's, the README's two, all but B
+FEATURES = {1: ["RM"], 2: ["RM", "LSTAT"], 12: TWELVE}  # the tutorial's, docs/results.md's two, all but B
 
 
 @functools.lru_cache(maxsize=None)

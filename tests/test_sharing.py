@@ -73,7 +73,7 @@ def fresh_clone(origin, destination):
 
 
 def add_s3_remote(repo, endpoint):
-    """What the README tells the team to run once (committed) and each member (local only)."""
+    """What docs/experiments.md tells the team to run once (committed) and each member (local only)."""
     dvc("remote", "add", "-d", "storage", f"s3://{BUCKET}/dvc", cwd=repo)
     dvc("remote", "modify", "storage", "endpointurl", endpoint, cwd=repo)
     set_credentials(repo)
