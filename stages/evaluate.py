@@ -98,6 +98,23 @@ class Fitted:
         return rows[0][0], values
 
 
+def check_prediction_work(entry, model, n_train, n_predictions):
+    """Refuse predictions that would need more than a stage's memory or time: ``model.work()``'s cost of
+    predicting ``n_predictions`` rows, less that of the fit alone (which has run already)."""
+    if not hasattr(model, "work"):
+        return
+    n_features = model.n_features_in_
+    with_predictions, fit_alone = model.work(n_train, n_features, n_predictions), model.work(n_train, n_features, 0)
+    setting, seconds = with_predictions["seconds"]
+    seconds -= fit_alone["seconds"][1]
+    memory = with_predictions["bytes"][1] - fit_alone["bytes"][1]
+    value = model.get_params()[setting]
+    key = setting if entry.params[0] == "seed" else f"{entry.params[0]}.{setting}"  # its section's key
+    check_work(key, value, 1, memory / value, seconds / value,
+               what=f"{n_predictions} predictions (the test split and the response curves) of {entry.name}, "
+                    f"fitted on {n_train} rows × {n_features} features")
+
+
 def score_models(y_test, predictions, resamples, confidence, seed):
     """{model: {mse, rmse, mae, r2, mse_low, mse_high, vs_ls, vs_ls_low, vs_ls_high}} on the test rows."""
     metrics = {}
@@ -200,6 +217,8 @@ def main(argv=None):
     intervals = 2 * len(fitted) - 1
     check_work("evaluate.bootstrap", settings["bootstrap"], len(y_test) * intervals, 0, 7e-9,
                what=f"{len(y_test)} test rows × {intervals} intervals")
+    for name, model in fitted.items():  # a KNN's neighbour search over the test rows, priced before it runs
+        check_prediction_work(entries[name], model.model, len(X_train), len(y_test) + RESPONSE_POINTS * len(features))
     predictions = {}
     for name, model in fitted.items():
         predictions[name] = y_hat = model.model.predict(X_test)
