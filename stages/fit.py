@@ -20,6 +20,7 @@ estimate, a figure hook).
 """
 
 import inspect
+import sys
 
 import numpy as np
 
@@ -38,7 +39,8 @@ COMMON = ["seed", "seeds", "data.target", "data.features", "cv.folds"]  # what e
 # that spread is tiny and k refits cost k times the fit (exact KNN in 12 dimensions on 10^6 rows: minutes a
 # fold), so above this many rows the folds are drawn from a seeded sample of them; cv.json says how many.
 CV_MAX_ROWS = 5000
-SUMMARY = {"n_iter_": "n_iter", "converged_": "converged", "best_trial_": "best_trial"}  # where a class has them
+SUMMARY = {"n_iter_": "n_iter", "converged_": "converged", "steps_needed_": "steps_needed",
+           "best_trial_": "best_trial"}  # where a class has them
 
 
 def parse_arguments(argv):
@@ -168,8 +170,20 @@ def fit_summary(model, X, y, seed):
     for attribute, key in SUMMARY.items():
         if hasattr(model, attribute):
             value = getattr(model, attribute)
-            summary[key] = value.item() if isinstance(value, np.generic) else value
+            if value is not None:
+                summary[key] = value.item() if isinstance(value, np.generic) else value
     return summary
+
+
+def unconverged_warning(entry, params, model):
+    """One line for a fit that ran out of iterations before converging (None if it converged)."""
+    if getattr(model, "converged_", True):
+        return None
+    key = setting_key(entry, params, "steps") or "its steps"
+    needed = getattr(model, "steps_needed_", None)
+    more = f"about {needed:,} would reach its tolerance" if needed else "its partials had stopped shrinking"
+    return (f"warning: fit@{entry.name}: stopped at {key} = {model.n_iter_:,} steps before converging; {more} "
+            f"(the report flags it; raise {key} or the learning rate)")
 
 
 def loss_columns(model):
@@ -212,6 +226,9 @@ def main(argv=None):
             write_columns(args.out / "curve.csv", loss_columns(model), digits=8)
         for file_name, draw in model_figures(model):
             save_figure(draw(model, X, y, features, target), args.out / "figures" / file_name)
+    warning = unconverged_warning(entry, params, model)
+    if warning:
+        print(warning, file=sys.stderr)
 
 
 if __name__ == "__main__":
