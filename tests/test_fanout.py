@@ -59,6 +59,9 @@ def test_the_readmes_recipe_adds_a_model_everywhere(pipeline_repo):
     """Follow "Adding a model" as printed: the class file, the entry in models.yaml, `dvc repro`."""
     path, source, entry = recipe()
     assert path.startswith("fromzero/") and path.endswith(".py")
+    lines = len(source.splitlines()) + len(entry.splitlines())
+    assert f"takes 2 files and {lines} lines ({len(source.splitlines())} of them its class)" in \
+        " ".join((ROOT / "README.md").read_text().split()), "the README's count of the recipe's lines"
     (pipeline_repo / path).write_text(source)
     models = pipeline_repo / "models.yaml"
     models.write_text(models.read_text().rstrip("\n") + "\n" + entry)
