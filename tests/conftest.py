@@ -276,4 +276,4 @@ def metrics(root, kind):
     files = {"test": "evaluate.json", "cv": "cv.json", "fit": "fit.json", "eda": "eda.json", "split": "data.json",
              "test_mse": "test_mse.json"}
     data = json.loads((Path(root) / "metrics" / files[kind]).read_text())
-    return data["test_mse"] if kind == "test_mse" else data["details"][kind]
+    return data["mse"] if kind == "test_mse" else data["details"][kind]

@@ -84,7 +84,7 @@ def test_the_readmes_recipe_adds_a_model_everywhere(pipeline_repo):
     git("add", "-A", cwd=pipeline_repo)
     git("commit", "-qm", f"{name} fitted", cwd=pipeline_repo)
     shown = json.loads(dvc("exp", "show", "--json", cwd=pipeline_repo).stdout)
-    assert name in shown[0]["data"]["metrics"]["metrics/test_mse.json"]["data"]["test_mse"]
+    assert name in shown[0]["data"]["metrics"]["metrics/test_mse.json"]["data"]["mse"]
 
     report = run([sys.executable, "-m", "tools.report", "--base", "HEAD~2", "--out", "report/report.md"],
                  cwd=pipeline_repo, check=False)
