@@ -4,7 +4,7 @@ Most tests build the report from synthetic findings (no git, no DVC, no pipeline
 the gates (an exempt model), the Mermaid charts, the comment limit, and a corpus of hostile values
 through every place the report writes data, rendered by a CommonMark renderer (markdown-it-py, raw
 HTML allowed as GitHub allows it). Hostile command lines are a table: exit 2, one stderr line, no
-traceback, nothing replaced. Two tests run the whole tool in a scratch git + DVC repo (no `dvc repro`):
+traceback, nothing replaced. Two `pipeline` tests run the tool in a scratch git + DVC repo (no `dvc repro`):
 with hostile names in the params, metrics and base branch, and under a `ulimit -v` that vl-convert
 cannot live with.
 """
@@ -500,6 +500,7 @@ def run_report(repo, *args, limit=None):
                           env={**dvc_env(), "PYTHONPATH": str(ROOT)})
 
 
+@pytest.mark.pipeline  # dvc in a scratch git repo (no repro): about 10 s
 def test_the_tool_writes_the_comment_and_its_pictures_and_replaces_only_its_own(scratch_repo):
     repo, base = scratch_repo
     result = run_report(repo, "--base", base, "--check")
@@ -519,6 +520,7 @@ def test_the_tool_writes_the_comment_and_its_pictures_and_replaces_only_its_own(
     assert again.returncode == 0, again.stderr
 
 
+@pytest.mark.pipeline  # dvc in a scratch git repo (no repro): about 10 s
 def test_under_a_memory_limit_the_plot_is_marked_and_the_report_still_writes(scratch_repo):
     repo, base = scratch_repo
     result = run_report(repo, "--base", base, "--out", "limited/report.md", limit=2_500_000)
