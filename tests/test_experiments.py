@@ -35,16 +35,23 @@ def lr_report(lr_experiment):
     return repo, result, (repo / "report/report.md").read_text()
 
 
+def full_leaderboard(text):
+    """The lines of the full leaderboard (folded under the compact one), header first."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| # | model |") and "| RMSE |" in line)
+    end = next(i for i in range(start, len(lines) + 1) if i == len(lines) or not lines[i].startswith("|"))
+    return lines[start:end]
+
+
 def leaderboard_row(text, model):
-    """The leaderboard's markdown row of ``model``, as its cells."""
-    (line,) = [line for line in text.splitlines() if line.startswith("| ") and f"| **{model}** |" in line]
+    """The full leaderboard's markdown row of ``model``, as its cells."""
+    (line,) = [line for line in full_leaderboard(text) if f"| **`{model}`** |" in line]
     return [cell.strip() for cell in line.strip("|").split("|")]
 
 
 def column(text, header):
-    """The index of a leaderboard column by its header's start."""
-    (line,) = [line for line in text.splitlines() if line.startswith("| # | model |")]
-    headers = [cell.strip() for cell in line.strip("|").split("|")]
+    """The index of a full leaderboard column by its header's start."""
+    headers = [cell.strip() for cell in full_leaderboard(text)[0].strip("|").split("|")]
     return next(i for i, name in enumerate(headers) if name.startswith(header))
 
 
@@ -72,16 +79,19 @@ def test_metrics_diff_changes_under_gd_and_evaluate_only(lr_experiment):
 def test_report_shows_the_lr_change_the_gd_change_and_real_images(lr_report):
     repo, result, text = lr_report
     assert result.returncode == 0, result.stderr  # lr=0.001 keeps gd within 1% of least squares
-    assert "| params.yaml | `lr` | 0.01 | 0.001 |" in text
-    assert "| metrics/gd.json | `gd.train_mse` |" in text
-    assert "## Leaderboard (test split)" in text and "| 1 | **net** |" in text
-    assert "✅ PASS: gd test MSE is" in text
-    images = [line.split("(")[1].rstrip(")") for line in text.splitlines() if line.startswith("![")]
+    assert "| `params.yaml` | `lr` | 0.01 | 0.001 |" in text
+    assert "| `metrics/fit.json` | `details.fit.gd.train_mse` |" in text
+    assert "## Leaderboard (test split)" in text and "| 1 | **`net`** |" in text
+    assert "✅ PASS: `gd` test MSE is" in text
+    assert "```mermaid" in text and "![" not in text  # the comment's pictures are charts, not image links
+    assert "| test row | actual | predicted | error |" in text  # the worst predictions, by test row
+    pictures = repo / "report" / "report-pictures"
+    index = (pictures / "index.md").read_text()
+    images = [line.split("(")[1].rstrip(")") for line in index.splitlines() if line.startswith("![")]
     assert "plot_training_loss__log_scale.png" in images
     assert {"leaderboard.png", "residuals.png"} <= set(images)
-    assert "| test row | actual | predicted | error |" in text  # the worst predictions, by test row
     for image in images:
-        assert (repo / "report" / image).read_bytes()[:4] == b"\x89PNG"
+        assert (pictures / image).read_bytes()[:4] == b"\x89PNG"
 
 
 def test_report_calls_a_tiny_move_within_noise_and_shows_the_intervals(lr_report):
@@ -92,13 +102,13 @@ def test_report_calls_a_tiny_move_within_noise_and_shows_the_intervals(lr_report
     assert gd[column(text, "real change?")].startswith("within noise (ΔMSE +")
     assert net[column(text, "real change?")] == "–"  # the net did not move: no verdict
     # Test MSE with its bootstrap interval, as in metrics/evaluate.json; CV mean ± std from metrics/cv.json.
-    scores = json.loads((repo / "metrics/evaluate.json").read_text())["net"]
+    scores = json.loads((repo / "metrics/evaluate.json").read_text())["details"]["test"]["net"]
     mse, interval = net[column(text, "test MSE [95 %]")].split(" ", 1)
     assert float(mse) == pytest.approx(scores["mse"], rel=1e-2)
     low, high = (float(value) for value in interval.strip("[]").split(", "))
     assert low == pytest.approx(scores["mse_low"], rel=1e-2) and high == pytest.approx(scores["mse_high"], rel=1e-2)
     assert low <= float(mse) <= high
-    cv = json.loads((repo / "metrics/cv.json").read_text())["net"]
+    cv = json.loads((repo / "metrics/cv.json").read_text())["details"]["cv"]["net"]
     mean, std = (float(value) for value in net[column(text, "CV MSE (5 folds)")].split(" ± "))
     assert mean == pytest.approx(cv["mse_mean"], rel=1e-2) and std == pytest.approx(cv["mse_std"], rel=0.05)
     assert net[column(text, "vs least squares")].startswith("-")  # the net's MSE is below the line's
@@ -141,7 +151,7 @@ def test_beats_least_squares_gate(pipeline_repo):
     assert result.returncode == 1, result.stderr
     assert "gate failed: random_search beats least squares with 95 % confidence" in result.stderr
     text = (pipeline_repo / "report/report.md").read_text()
-    assert "❌ FAIL: random_search beats least squares with 95 % confidence" in text
+    assert "❌ FAIL: `random_search` beats least squares with 95 % confidence" in text
     assert "(must lie below 0)" in text
 
     dvc("exp", "run", "-S", "gates.beats_least_squares=[]", cwd=pipeline_repo)
