@@ -178,6 +178,10 @@ def test_a_move_on_other_test_rows_is_not_paired():
     same_rows = now.assign(least_squares=[1.0, 2.0, 3.0, 4.0])  # the base was exact, now it errs on three rows
     (move,) = paired_moves(same_rows, now, scores, before, settings).values()
     assert move["verdict"] == "yes, worse" and move["difference"] == pytest.approx(0.1875)
+    # The same move, by a model whose MSE over its base's seeds ranged as wide: the seed's luck, not a change.
+    seeded = {**before, "least_squares": {"mse": 0.2, "mse_seeds_min": 0.0, "mse_seeds_max": 0.3}}
+    (move,) = paired_moves(same_rows, now, scores, seeded, settings).values()
+    assert move["verdict"] == "within seed noise"
 
 
 def experiments(repo):

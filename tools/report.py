@@ -74,6 +74,7 @@ from tools.owned import check as check_owned
 TOOL = "tools.report"
 EVALUATE_METRICS = "metrics/evaluate.json"
 CV_METRICS = "metrics/cv.json"
+FIT_METRICS = "metrics/fit.json"
 PREDICTIONS = "plots/evaluate/predictions.csv"
 LOSS = "plots/evaluate/loss.csv"
 REFERENCE = gate_rules.REFERENCE
@@ -341,11 +342,15 @@ def same_test_rows(base_table, table):
 def paired_moves(base_table, table, current, base, settings, names=None):
     """{model: move} for the models whose test score moved against the base.
 
-    A move is {"verdict": "yes, worse" | "yes, better" | "within noise" | "not paired",
-    "difference", "low", "high"} (MSE now minus the base's on the same test rows, and
-    its paired bootstrap interval), from fromzero.metrics.paired_bootstrap_difference.
+    A move is {"verdict": "yes, worse" | "yes, better" | "within noise" | "within seed noise" |
+    "not paired", "difference", "low", "high"} (MSE now minus the base's on the same test rows,
+    and its paired bootstrap interval), from fromzero.metrics.paired_bootstrap_difference.
     ``settings`` holds resamples, seed and confidence. A model that did not move,
     or that the base does not have, gets no entry.
+
+    Two lucks are ruled out before a move is called real: the split's (the paired interval
+    holds 0: "within noise") and the seed's (the model's MSE now lies within the range its
+    base reached over its seeds, mse_seeds_min to mse_seeds_max: "within seed noise").
     """
     from fromzero.metrics import paired_bootstrap_difference
 
@@ -366,8 +371,16 @@ def paired_moves(base_table, table, current, base, settings, names=None):
             table["actual"].to_numpy(), table[model].to_numpy(), base_table[model].to_numpy(),
             resamples=settings["resamples"], seed=settings["seed"], confidence=settings["confidence"])
         verdict = "yes, worse" if low > 0 else "yes, better" if high < 0 else "within noise"
+        if verdict.startswith("yes") and within_seed_spread(current.get(model, {}), base[model]):
+            verdict = "within seed noise"
         moves[model] = {"verdict": verdict, "difference": difference, "low": low, "high": high}
     return moves
+
+
+def within_seed_spread(now, before):
+    """Whether the test MSE now lies within the range the base reached over its seeds (False if it has none)."""
+    low, high = before.get("mse_seeds_min"), before.get("mse_seeds_max")
+    return low is not None and high is not None and now.get("mse") is not None and low <= now["mse"] <= high
 
 
 def move_cell(move):
@@ -379,7 +392,7 @@ def move_cell(move):
 
 
 VERDICT_WORDS = {"yes, worse": "**real, worse**", "yes, better": "real, better", "within noise": "within noise",
-                 "not paired": "not paired"}
+                 "within seed noise": "within seed noise", "not paired": "not paired"}
 
 
 def base_cell(row, exempt):
@@ -916,7 +929,9 @@ def full_leaderboard(board, settings, folds, has_base, pairing):
             f"Real change?: for a model whose test predictions moved against the base, the paired bootstrap of "
             f"per-row squared errors (now vs the base, the same test rows; {settings['resamples']} resamples, "
             f"seed {settings['seed']}): ΔMSE is now minus the base, and a {confidence} interval that excludes 0 "
-            f"is a real change; one that contains 0 lies within the noise of the split.")
+            f"is a real change; one that contains 0 lies within the noise of the split. A model fitted on "
+            f"several seeds whose test MSE now lies within the range its base reached over them is within "
+            f"seed noise.")
     if show_cv:
         legend.append(f"CV MSE: mean ± std over {folds} folds of cross-validation on the training split "
                       f"({CV_METRICS}).")
@@ -943,6 +958,7 @@ class Findings:
     loss: dict = field(default_factory=dict)  # {model: (unit, iterations, losses)} now
     base_loss: dict = field(default_factory=dict)  # the same at the base
     pictures_at: str = "report/report-pictures"
+    fits: dict = field(default_factory=dict)  # metrics/fit.json's details.fit: {model: {n_iter, converged, ...}}
 
 
 def gates_section(found, exempt):
@@ -959,6 +975,13 @@ def gates_section(found, exempt):
     lines += [f"- ➖ EXEMPT: {code(row['model'], cell=False)} test RMSE rose {row['change']:+.2%} against the base "
               f"({row['base_rmse']:.4g} → {row['rmse']:.4g}; tolerance {tolerance:.0%}), not a failure: it is "
               f"listed in `gates.exempt`" for row in found.board if row["model"] in exempt]
+    for model, fit in found.fits.items():  # a fit that ran out of iterations: said, whatever the gates
+        if isinstance(fit, dict) and fit.get("converged") is False:
+            needed = fit.get("steps_needed")
+            more = f"about {needed:,} would reach its tolerance" if isinstance(needed, int) else "it had stalled"
+            steps = fit.get("n_iter")
+            lines.append(f"- ⚠️ NOT CONVERGED: {code(model, cell=False)} stopped after "
+                         f"{f'{steps:,}' if isinstance(steps, int) else 'its'} steps; {more}")
     return lines
 
 
@@ -1086,6 +1109,7 @@ def write_report(argv=None):
     base_bytes = file_at(revision, EVALUATE_METRICS)
     base = details(json.loads(base_bytes), "test") if base_bytes else None
     cv = details(read_json(CV_METRICS), "cv") if Path(CV_METRICS).exists() else None
+    fits = details(read_json(FIT_METRICS), "fit") if Path(FIT_METRICS).exists() else {}
 
     table = read_predictions(PREDICTIONS)
     base_predictions = file_at(revision, PREDICTIONS)
@@ -1115,7 +1139,7 @@ def write_report(argv=None):
         pictures += changed_plots(revision, scratch)
         found = Findings(args.base, revision, params_diff, metrics_diff, board, gates, params["gates"], worst,
                          pictures, settings, params["cv"]["folds"], base is not None, pairing, colors,
-                         loss, base_loss, pictures_at=folder.as_posix())
+                         loss, base_loss, pictures_at=folder.as_posix(), fits=fits if isinstance(fits, dict) else {})
         text = stamp(build_report(found, COMMENT_LIMIT - size(stamp("", TOOL))), TOOL)
         files = {name: (scratch / name).read_bytes() for picture in pictures for name in picture.files}
         write_pictures(folder, files, lambda listed: pictures_index(args.out.as_posix(), pictures, listed))
