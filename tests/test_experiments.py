@@ -218,3 +218,30 @@ def test_a_queued_sweep_on_two_workers_matches_each_run_alone(pipeline_repo):
         assert (gd, evaluate) == queued[lr], lr
     steps = {lr: gd["n_iter"] for lr, (gd, _) in queued.items()}
     assert steps[0.1] < steps[0.01] < steps[0.001]  # a larger rate converges in fewer steps
+
+
+def test_the_readmes_first_comparison_fits_160_columns_with_every_models_score(pipeline_repo):
+    """The README's `dvc exp show` command, as printed, after two experiments: no cut header, every model."""
+    import re
+    import shlex
+    import subprocess
+
+    from tests.conftest import ROOT, dvc_env, model_names
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (command,) = re.findall(r"^(dvc exp show .*)$", readme.split("## Compare experiments", 1)[1], flags=re.M)[:1]
+    dvc("exp", "run", "-S", "lr=0.001", cwd=pipeline_repo)
+    run(["git", "checkout", "HEAD", "--", "params.yaml"], cwd=pipeline_repo)
+    dvc("repro", cwd=pipeline_repo)
+    dvc("exp", "run", "-S", "data.features=[RM,LSTAT]", cwd=pipeline_repo)
+    words = shlex.split(command)
+    assert words[:3] == ["dvc", "exp", "show"]
+    shown = subprocess.run([sys.executable, "-m", "dvc", *words[1:], "--no-pager"], cwd=pipeline_repo,
+                           env={**dvc_env(), "COLUMNS": "160"}, capture_output=True, text=True, check=True).stdout
+    lines = shown.splitlines()
+    assert max(len(line) for line in lines) <= 160, shown
+    assert "…" not in shown, shown
+    header = next(line for line in lines if "Experiment" in line)
+    assert {f"mse.{name}" for name in model_names()} <= set(header.split()), header
+    assert {"lr", "data.features"} <= set(header.split()), header
+    assert len([line for line in lines if "[" in line and "]" in line]) >= 2  # both experiments are rows
