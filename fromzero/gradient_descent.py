@@ -211,6 +211,8 @@ def _steps_needed(partials, tol):
     factor |1 - η·λ_min| a step; the log of the largest partial over the last half of the run is a line
     whose slope is that rate. None if they were not shrinking.
     """
+    if not tol > 0:  # only the rounding floor stops it: no partial size to aim at
+        return None
     tail = np.log(np.asarray(partials[len(partials) // 2:], dtype=np.float64))
     if len(tail) < 2 or not np.all(np.isfinite(tail)):
         return None

@@ -194,6 +194,12 @@ def check_size(axes):
                      "one matrix; sweep fewer values")
 
 
+def models_file(params_path):
+    """The models.yaml that goes with a params file: beside it, else this repository's."""
+    beside = Path(params_path).with_name("models.yaml")
+    return beside if beside.is_file() else Path(__file__).resolve().parents[1] / "models.yaml"
+
+
 def check_point(params, point, params_path):
     """Validate one matrix point the way the stages will: StageError's line, or None."""
     from stages.check_params import validate_file
@@ -209,7 +215,7 @@ def check_point(params, point, params_path):
         path = Path(folder) / Path(params_path).name
         path.write_text(yaml.safe_dump(changed, sort_keys=False), encoding="utf-8")
         try:
-            validate_file(str(path), Path(params_path).with_name("models.yaml"))
+            validate_file(str(path), models_file(params_path))
         except StageError as error:
             return str(error).replace(str(path), params_path)
     return None
