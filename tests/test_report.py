@@ -23,12 +23,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stages.cli import StageError
 from tests.conftest import ROOT, dvc_env, git
 from tools import report
+from tools.changes import leader, leaderboard
+from tools.charts import BASE_GREY, LOSS_POINTS, read_loss
 from tools.gates import gate_results
-from tools.owned import stamp
-from tools.report import (COMMENT_LIMIT, LOSS_POINTS, TOOL, Findings, Picture, build_report, code, leaderboard,
-                          mermaid_text, owned_pictures, write_pictures)
+from tools.markdown import COMMENT_LIMIT, SHOWN_CHARACTERS, code, mermaid_text, visible
+from tools.owned import OwnedError, stamp
+from tools.pictures import Picture, owned_pictures, pictures_index, render_specs, write_pictures
+from tools.report import TOOL, Findings, build_report
 
 SETTINGS = {"resamples": 200, "seed": 0, "confidence": 0.95}
 NAMES = ["baseline", "least_squares", "knn", "random_search", "gd", "net"]
@@ -53,7 +57,7 @@ def findings(names=NAMES, mse=None, base_mse=None, gates=None, moves=None, **ove
     gates["max_mse_ratio"] = {model: ratio for model, ratio in gates["max_mse_ratio"].items() if model in names}
     board = leaderboard(names, current, base, {name: {"mse_mean": v, "mse_std": 3.0} for name, v in mse.items()},
                         moves or {})
-    best = report.leader(board)
+    best = leader(board)
     steps = np.arange(0.0, 2000.0, 10.0)
     loss = {name: ("step", steps, 600 * np.exp(-steps / 100) + 40 + i) for i, name in enumerate(names[-2:])}
     from stages.style import model_colors
@@ -214,7 +218,7 @@ def test_the_leaderboard_chart_has_every_model_now_and_at_the_base_and_cuts_an_o
     assert max(map(max, bars)) <= cap < 8000 and cap > 75  # the others stay readable
     assert bars[-1][1] == 35.4 and 50.0 in bars[-1]  # the base's bars: net's and gd's base values
     palette = re.search(r'"plotColorPalette": "(.*?)"', chart).group(1).split(", ")
-    assert palette[0] == "#e7298a" and palette[-1] == report.BASE_GREY  # net's pink; the base's grey
+    assert palette[0] == "#e7298a" and palette[-1] == BASE_GREY  # net's pink; the base's grey
 
 
 def test_loss_charts_are_thinned_held_after_an_early_stop_and_say_what_changed():
@@ -232,9 +236,9 @@ def test_loss_charts_are_thinned_held_after_an_early_stop_and_say_what_changed()
     assert now_line[0] == pytest.approx(2.0) and now_line[-1] == pytest.approx(np.log10(100 / 5001), abs=1e-3)
     assert base_line[-1] == base_line[-2]  # held at its last value after it stopped
     assert "unchanged from the base" in net and net.count("line [") == 1
-    assert report.read_loss(b"model,iteration,unit,loss\n") == {} and report.read_loss(b"") == {}
-    with pytest.raises(report.StageError, match=r"^plots/evaluate/loss.csv: not the loss curves `evaluate` writes"):
-        report.read_loss(b'model,iteration\n"gd,1\n')
+    assert read_loss(b"model,iteration,unit,loss\n") == {} and read_loss(b"") == {}
+    with pytest.raises(StageError, match=r"^plots/evaluate/loss.csv: not the loss curves `evaluate` writes"):
+        read_loss(b'model,iteration\n"gd,1\n')
 
 
 def test_an_exempt_model_moving_beyond_the_tolerance_is_shown_as_exempt_never_as_a_failure():
@@ -288,7 +292,7 @@ MARKERS = ["script", "onerror", "javascript", "tracker", "autolink", "bare.inval
 
 def test_code_shows_any_value_as_typed_in_a_paragraph_and_in_a_table_cell():
     for value in PAYLOADS[:-1]:
-        shown = report.visible(value)[:report.SHOWN_CHARACTERS]
+        shown = visible(value)[:SHOWN_CHARACTERS]
         paragraph = Page(render(f"x {code(value, cell=False)} y"))
         assert [tag for tag, _ in paragraph.tags] == ["p", "code"], (value, paragraph.tags)
         cell = Page(render(f"| a | b |\n|---|---|\n| {code(value)} | z |"))
@@ -296,10 +300,10 @@ def test_code_shows_any_value_as_typed_in_a_paragraph_and_in_a_table_cell():
         assert "".join(paragraph.outside_code).strip() == "x  y"  # all of it inside the code span
         text = render(f"x {code(value, cell=False)} y")
         inner = re.search(r"<code>(.*)</code>", text, flags=re.S).group(1)
-        if len(report.visible(value)) <= report.SHOWN_CHARACTERS:
+        if len(visible(value)) <= SHOWN_CHARACTERS:
             assert html.unescape(inner) == shown, (value, inner)  # exactly what visible() shows
     assert code("") == "*(empty)*" and code("x" * 300).endswith("…(+180 characters)`")
-    assert report.visible("a\nb\u202ec\u00a0d") == "a\\nb\\u202ec\\u00a0d"
+    assert visible("a\nb\u202ec\u00a0d") == "a\\nb\\u202ec\\u00a0d"
 
 
 def test_mermaid_text_is_one_plain_string_whatever_the_value():
@@ -336,7 +340,7 @@ def test_hostile_values_in_every_place_the_report_writes_data_stay_text():
         assert code(payload) in text or code(payload, cell=False) in text, payload
     page = assert_data_stays_data(text, MARKERS)
     assert "".join(page.outside_code).count("EXEMPT") == len(names[0::4])  # each rose 5 %, each exempt
-    index = report.pictures_index("".join(PAYLOADS), pictures, {"plot_1.png"})
+    index = pictures_index("".join(PAYLOADS), pictures, {"plot_1.png"})
     assert index.startswith("<!-- written by tools.report;")
     images = Page(render(index.split("\n", 1)[1]))
     for tag, attrs in images.tags:
@@ -353,14 +357,14 @@ SPEC = {"data": {"values": [{"a": 1, "b": 2}, {"a": 2, "b": 1}]}, "mark": "line"
 
 
 def test_plots_render_in_a_child_and_a_child_killed_under_ulimit_is_one_line(tmp_path):
-    problems = report.render_specs([("ok", str(tmp_path / "ok.png"), SPEC),
-                                    ("bad", str(tmp_path / "bad.png"), {"mark": "no-such-mark"})])
+    problems = render_specs([("ok", str(tmp_path / "ok.png"), SPEC),
+                             ("bad", str(tmp_path / "bad.png"), {"mark": "no-such-mark"})])
     assert problems["ok"] is None and (tmp_path / "ok.png").read_bytes()[:4] == b"\x89PNG"
     assert problems["bad"] and "\n" not in problems["bad"]
     # V8 reserves several GB of address space: under `ulimit -v` it aborts its whole process (exit 133).
     script = textwrap.dedent(f"""
         import json, sys
-        from tools.report import render_specs
+        from tools.pictures import render_specs
         print(json.dumps(render_specs([("plot", {str(tmp_path / 'limited.png')!r}, {SPEC!r})])))
     """)
     limited = subprocess.run(["bash", "-c", 'ulimit -v 2000000 && exec "$0" -c "$1"', sys.executable, script],
@@ -432,7 +436,7 @@ def test_the_pictures_folder_replaces_only_the_pictures_it_wrote(tmp_path):
     assert (folder / "a.png").read_bytes() == b"3" and not (folder / "b.png").exists()  # the stale one of ours
     assert (folder / "notes.txt").read_text() == "mine" and owned_pictures(folder) == {"a.png", "c.png"}
     (folder / "d.png").write_bytes(b"someone else's")
-    with pytest.raises(report.OwnedError, match="d.png: exists and tools.report did not write it"):
+    with pytest.raises(OwnedError, match="d.png: exists and tools.report did not write it"):
         write_pictures(folder, {"a.png": b"5", "d.png": b"6"}, index)
     assert (folder / "a.png").read_bytes() == b"3" and (folder / "d.png").read_bytes() == b"someone else's"
 
