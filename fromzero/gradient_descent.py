@@ -118,7 +118,10 @@ class GradientDescentLinear(LinearPrediction):
 
     Attributes after ``fit``: ``coef_`` (d,), ``intercept_`` (original units),
     ``loss_history_`` (training MSE before each step, then the final one; shape
-    (n_iter_ + 1,)), ``n_iter_`` (steps run), ``converged_``, ``n_features_in_``.
+    (n_iter_ + 1,)), ``n_iter_`` (steps run), ``converged_``, ``n_features_in_``,
+    and ``steps_needed_``: when the descent ran out of steps, about how many in
+    all would bring every partial below ``tol`` at the rate they were shrinking
+    (None if they had stopped shrinking; equal to ``n_iter_`` when converged).
     """
 
     iteration_name = "step"
@@ -157,7 +160,7 @@ class GradientDescentLinear(LinearPrediction):
         # The tutorial starts from random.random() for each parameter; seeded here.
         start = np.random.default_rng(self.seed).random(d + 1)
         try:
-            coef, b, losses, converged = self._descend(start[:d], start[d], data, progress)
+            coef, b, losses, converged, partials = self._descend(start[:d], start[d], data, progress)
         except DivergenceError as error:
             error.stable_below = _stable_rate(data)
             raise
@@ -168,12 +171,14 @@ class GradientDescentLinear(LinearPrediction):
         self.loss_history_ = np.asarray(losses)
         self.n_iter_ = len(losses) - 1
         self.converged_ = bool(converged)
+        self.steps_needed_ = self.n_iter_ if converged else _steps_needed(partials, self.tol)
         self.n_features_in_ = d
         return self
 
     def _descend(self, coef, b, data, progress):
-        """Steps until converged or out of steps: (coef, b, losses, converged), on z's scale."""
-        losses, steps, rate, tol = [], int(self.steps), self.learning_rate, self.tol
+        """Steps until converged or out of steps: (coef, b, losses, converged, the largest partial at each
+        step), on z's scale."""
+        losses, partials, steps, rate, tol = [], [], int(self.steps), self.learning_rate, self.tol
         abs_cov, previous = np.abs(data.cov), np.inf
         for step in (progress or iter)(range(steps + 1)):
             with np.errstate(over="ignore", invalid="ignore"):  # check_descent catches it
@@ -191,8 +196,27 @@ class GradientDescentLinear(LinearPrediction):
                 raise ValueError(f"tol = {tol:g} is above every partial derivative at the start (the largest is "
                                  f"{largest:.3g}): the descent would stop before its first step; lower tol")
             losses.append(loss)
+            partials.append(largest)
             previous = loss
             converged = largest < tol or at_floor
             if converged or step == steps:
-                return coef, b, losses, converged
+                return coef, b, losses, converged, partials
             coef, b = new_coef, new_b
+
+
+def _steps_needed(partials, tol):
+    """About how many steps in all bring the largest partial below ``tol``, extrapolating its decay.
+
+    Near the minimum of a quadratic the partials shrink geometrically, by the slowest direction's
+    factor |1 - η·λ_min| a step; the log of the largest partial over the last half of the run is a line
+    whose slope is that rate. None if they were not shrinking.
+    """
+    if not tol > 0:  # only the rounding floor stops it: no partial size to aim at
+        return None
+    tail = np.log(np.asarray(partials[len(partials) // 2:], dtype=np.float64))
+    if len(tail) < 2 or not np.all(np.isfinite(tail)):
+        return None
+    slope = np.polyfit(np.arange(len(tail)), tail, 1)[0]
+    if not slope < 0:
+        return None
+    return int(len(partials) - 1 + np.ceil((np.log(tol) - tail[-1]) / slope))

@@ -20,6 +20,7 @@ estimate, a figure hook).
 """
 
 import inspect
+import sys
 
 import numpy as np
 
@@ -38,7 +39,8 @@ COMMON = ["seed", "seeds", "data.target", "data.features", "cv.folds"]  # what e
 # that spread is tiny and k refits cost k times the fit (exact KNN in 12 dimensions on 10^6 rows: minutes a
 # fold), so above this many rows the folds are drawn from a seeded sample of them; cv.json says how many.
 CV_MAX_ROWS = 5000
-SUMMARY = {"n_iter_": "n_iter", "converged_": "converged", "best_trial_": "best_trial"}  # where a class has them
+SUMMARY = {"n_iter_": "n_iter", "converged_": "converged", "steps_needed_": "steps_needed",
+           "best_trial_": "best_trial"}  # where a class has them
 
 
 def parse_arguments(argv):
@@ -129,34 +131,59 @@ def cross_validation(fitter, X, y, folds, seed):
     return summary
 
 
-def check_model_work(entry, params, model, rows, features, fits):
+def check_model_work(entry, params, model, rows, features, seeds, folds):
     """Refuse settings whose fits here would need more than a stage's memory or time limit.
 
-    ``model.work(n_samples, n_features, n_predictions)``, where the class has it, is the measured cost
-    of one fit that then predicts its own rows: {"bytes": (setting, peak), "seconds": (setting, time)}.
-    The stage runs ``fits`` of them (the model, its further seeds, its folds): their time adds up, the
-    memory of one is the peak. The message names the setting's key and the most that fits.
+    ``model.work(n_samples, n_features, n_predictions)``, where the class has it, is the measured cost of
+    a fit that then predicts that many rows: {"bytes": (setting, peak), "seconds": (setting, time)}.
+    The stage fits the model once and predicts a sample of its rows (the training MSE), then ``seeds``
+    more times, then once per fold on the cross-validation sample, predicting each fold's held-out rows:
+    the times add up, the memory of the largest is the peak. The message names the setting's key.
     """
     if not hasattr(model, "work"):
         return
-    cost = model.work(rows, features, rows)
-    what = f"{rows} rows × {features} features ({fits} fits: the model, its further seeds and its folds)"
-    for kind, (setting, amount) in cost.items():
+    sample = min(rows, CV_MAX_ROWS)
+    costs = [model.work(rows, features, sample)] + [model.work(rows, features, 0)] * seeds \
+        + [model.work(sample - sample // folds, features, sample // folds + 1)] * folds
+    what = f"{rows} rows × {features} features ({1 + seeds + folds} fits: the model, {seeds} more seeds, {folds} folds)"
+    for kind in ("bytes", "seconds"):
+        setting = costs[0][kind][0]
+        total = max(cost[kind][1] for cost in costs) if kind == "bytes" else sum(cost[kind][1] for cost in costs)
         key = setting_key(entry, params, setting)
         value = value_of(params, key)
-        total = amount * fits if kind == "seconds" else amount
-        check_work(key, value, 1, total / value if kind == "bytes" else 0, total / value if kind == "seconds" else 0,
+        per_unit = total / value
+        check_work(key, value, 1, per_unit if kind == "bytes" else 0, per_unit if kind == "seconds" else 0,
                    what=what)
 
 
-def fit_summary(model, X, y):
-    """What the fit says about itself: {"train_mse", and n_iter, converged, best_trial where the class has them}."""
-    summary = {"train_mse": mean_squared_error(y, model.predict(X))}
+def fit_summary(model, X, y, seed):
+    """What the fit says about itself: {"train_mse", and n_iter, converged, best_trial where the class has them}.
+
+    The training MSE is measured on a seeded sample of CV_MAX_ROWS rows of a larger split (a KNN's
+    prediction costs a neighbour search: on 10^6 rows of 12 columns, all of them would take minutes).
+    """
+    summary = {}
+    if len(X) > CV_MAX_ROWS:
+        rows = np.sort(np.random.default_rng(seed).choice(len(X), CV_MAX_ROWS, replace=False))
+        X, y, summary["train_mse_sampled_rows"] = X[rows], y[rows], CV_MAX_ROWS
+    summary["train_mse"] = mean_squared_error(y, model.predict(X))
     for attribute, key in SUMMARY.items():
         if hasattr(model, attribute):
             value = getattr(model, attribute)
-            summary[key] = value.item() if isinstance(value, np.generic) else value
+            if value is not None:
+                summary[key] = value.item() if isinstance(value, np.generic) else value
     return summary
+
+
+def unconverged_warning(entry, params, model):
+    """One line for a fit that ran out of iterations before converging (None if it converged)."""
+    if getattr(model, "converged_", True):
+        return None
+    key = setting_key(entry, params, "steps") or "its steps"
+    needed = getattr(model, "steps_needed_", None)
+    more = f"about {needed:,} would reach its tolerance" if needed else "its partials had stopped shrinking"
+    return (f"warning: fit@{entry.name}: stopped at {key} = {model.n_iter_:,} steps before converging; {more} "
+            f"(the report flags it; raise {key} or the learning rate)")
 
 
 def loss_columns(model):
@@ -177,7 +204,7 @@ def main(argv=None):
     model = build_model(entry, params)
     seeded = "seed" in constructor_arguments(type(model))
     extra_seeds = [seed + i for i in range(1, params["seeds"])] if seeded else []
-    check_model_work(entry, params, model, len(X), X.shape[1], 1 + len(extra_seeds) + folds)
+    check_model_work(entry, params, model, len(X), X.shape[1], len(extra_seeds), folds)
 
     progress = StageProgress(f"fit@{entry.name}")
     fitter = Fitter(entry, params, progress)
@@ -191,7 +218,7 @@ def main(argv=None):
     with all_or_nothing():
         write_model(args.out / "model.json", entry.name, model)
         write_json(args.out / "cv.json", cv)
-        write_json(args.out / "fit.json", fit_summary(model, X, y))
+        write_json(args.out / "fit.json", fit_summary(model, X, y, seed))
         if others:
             write_json(args.out / "seeds.json", {str(other): fitted.to_dict() for other, fitted in others.items()},
                        digits=10)
@@ -199,6 +226,9 @@ def main(argv=None):
             write_columns(args.out / "curve.csv", loss_columns(model), digits=8)
         for file_name, draw in model_figures(model):
             save_figure(draw(model, X, y, features, target), args.out / "figures" / file_name)
+    warning = unconverged_warning(entry, params, model)
+    if warning:
+        print(warning, file=sys.stderr)
 
 
 if __name__ == "__main__":

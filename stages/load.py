@@ -532,7 +532,7 @@ def far_values(column):
 
 def split_facts(table, data, train, test):
     """The split's facts for --summary, and the warning lines (without their prefix)."""
-    from fromzero.neighbors import lookup_table_report
+    from fromzero.lookup import lookup_table_report
 
     path, features, target = table.path, data["features"], data["target"]
     columns = {name: table.frame[name].to_numpy(dtype=np.float64) for name in table.names}

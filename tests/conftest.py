@@ -212,7 +212,8 @@ def output_bytes(repo):
             for entry in stage.get("do", stage).get(section, []):
                 paths.append(next(iter(entry)) if isinstance(entry, dict) else entry)
     names = [name for name in model_names()]
-    paths = [path.replace("${key}", name) for path in paths for name in (names if "${key}" in path else [None])]
+    paths = [expanded for path in paths
+             for expanded in ([path.replace("${key}", name) for name in names] if "${key}" in path else [path])]
     found = {}
     for path in paths:  # a folder output: each file in it
         target = repo / path
@@ -276,4 +277,4 @@ def metrics(root, kind):
     files = {"test": "evaluate.json", "cv": "cv.json", "fit": "fit.json", "eda": "eda.json", "split": "data.json",
              "test_mse": "test_mse.json"}
     data = json.loads((Path(root) / "metrics" / files[kind]).read_text())
-    return data["test_mse"] if kind == "test_mse" else data["details"][kind]
+    return data["mse"] if kind == "test_mse" else data["details"][kind]

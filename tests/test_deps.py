@@ -149,3 +149,26 @@ def test_every_fit_declares_what_every_fit_reads_and_its_models_keys():
     assert declared[len(fit.COMMON):] == ["${item.params[0]}", "${item.params[-1]}"]
     command = stages()["fit"]["cmd"]
     assert "--settings ${item.params[0]} ${item.params[-1]}" in command and "--class ${item.class}" in command
+
+
+@pytest.mark.parametrize("name", sorted(stages()))
+def test_help_explains_every_option_and_names_the_params_read(name, capsys):
+    import importlib
+
+    module = importlib.import_module(command_module(stages()[name]["cmd"]))
+    with pytest.raises(SystemExit) as done:
+        module.main(["--help"])
+    assert done.value.code == 0
+    shown = capsys.readouterr().out
+    options = [word for word in shlex.split(stages()[name]["cmd"]) if word.startswith("--")]
+    for option in options:  # every option dvc.yaml passes has a line of help
+        line = next(line for line in shown.splitlines() if line.strip().startswith(option))
+        assert len(line.split(maxsplit=2)) == 3 or option in shown.split(line, 1)[1][:200], (option, shown)
+    declared = declared_params(stages()[name])
+    reads = shown.split("params it reads from --params: ", 1)[1] if "params it reads" in shown else ""
+    if declared == ["params.yaml:*"]:
+        assert "all of it" in reads
+    elif not declared:
+        assert "it reads no params" in shown
+    else:
+        assert all(key in reads for key in declared if not key.startswith("${")), (declared, reads)

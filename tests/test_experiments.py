@@ -14,11 +14,15 @@ pytestmark = pytest.mark.pipeline
 
 @pytest.fixture(scope="module")
 def lr_experiment(baseline_repo, tmp_path_factory):
-    """A copy of the baseline with `dvc exp run -S lr=0.001` applied: (repo, exp name, dvc output)."""
+    """A copy of the baseline with `dvc exp run -S lr=0.001 -S gd.steps=2000` applied: (repo, exp name, dvc output).
+
+    The tutorial's 2,000 steps at a tenth of the rate stop gradient descent short of the line: a small,
+    real move of one model (with the default cap, lr=0.001 converges to the same line: see below).
+    """
     source, _ = baseline_repo
     repo = tmp_path_factory.mktemp("lr") / "repo"
     shutil.copytree(source, repo, symlinks=True)
-    result = dvc("exp", "run", "-S", "lr=0.001", cwd=repo)
+    result = dvc("exp", "run", "-S", "lr=0.001", "-S", "gd.steps=2000", cwd=repo)
     name = dvc("exp", "list", "--name-only", cwd=repo).stdout.split()[0]
     return repo, name, result.stdout
 
@@ -35,17 +39,35 @@ def lr_report(lr_experiment):
     return repo, result, (repo / "report/report.md").read_text()
 
 
+def full_leaderboard(text):
+    """The lines of the full leaderboard (folded under the compact one), header first."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| # | model |") and "| RMSE |" in line)
+    end = next(i for i in range(start, len(lines) + 1) if i == len(lines) or not lines[i].startswith("|"))
+    return lines[start:end]
+
+
 def leaderboard_row(text, model):
-    """The leaderboard's markdown row of ``model``, as its cells."""
-    (line,) = [line for line in text.splitlines() if line.startswith("| ") and f"| **{model}** |" in line]
+    """The full leaderboard's markdown row of ``model``, as its cells."""
+    (line,) = [line for line in full_leaderboard(text) if f"| **`{model}`** |" in line]
     return [cell.strip() for cell in line.strip("|").split("|")]
 
 
 def column(text, header):
-    """The index of a leaderboard column by its header's start."""
-    (line,) = [line for line in text.splitlines() if line.startswith("| # | model |")]
-    headers = [cell.strip() for cell in line.strip("|").split("|")]
+    """The index of a full leaderboard column by its header's start."""
+    headers = [cell.strip() for cell in full_leaderboard(text)[0].strip("|").split("|")]
     return next(i for i, name in enumerate(headers) if name.startswith(header))
+
+
+def test_a_smaller_rate_with_the_default_cap_converges_to_the_same_line_in_more_steps(pipeline_repo):
+    from tests.conftest import metrics
+
+    before = metrics(pipeline_repo, "fit")["gd"]
+    result = dvc("exp", "run", "-S", "lr=0.001", cwd=pipeline_repo)
+    assert {"check_params", "fit@gd"} <= stages_run(result.stdout)
+    after = metrics(pipeline_repo, "fit")["gd"]
+    assert after["converged"] and after["n_iter"] > 5 * before["n_iter"]  # a tenth of the rate: ~10x the steps
+    assert after["train_mse"] == before["train_mse"]  # ... to the same least-squares line
 
 
 def test_lr_experiment_reruns_only_the_stages_that_read_lr(lr_experiment):
@@ -63,7 +85,7 @@ def test_metrics_diff_changes_under_gd_and_evaluate_only(lr_experiment):
     assert ("metrics/fit.json", "details.fit.gd.train_mse") in changed
     assert ("metrics/evaluate.json", "details.test.gd.rmse") in changed
     assert ("metrics/cv.json", "details.cv.gd.mse_mean") in changed
-    assert ("metrics/test_mse.json", "test_mse.gd") in changed
+    assert ("metrics/test_mse.json", "mse.gd") in changed
     assert {path for path, _ in changed} == {"metrics/fit.json", "metrics/evaluate.json", "metrics/cv.json",
                                              "metrics/test_mse.json"}
     assert all(".gd." in key or key.endswith(".gd") for _, key in changed)  # no other model moved
@@ -72,16 +94,19 @@ def test_metrics_diff_changes_under_gd_and_evaluate_only(lr_experiment):
 def test_report_shows_the_lr_change_the_gd_change_and_real_images(lr_report):
     repo, result, text = lr_report
     assert result.returncode == 0, result.stderr  # lr=0.001 keeps gd within 1% of least squares
-    assert "| params.yaml | `lr` | 0.01 | 0.001 |" in text
-    assert "| metrics/gd.json | `gd.train_mse` |" in text
-    assert "## Leaderboard (test split)" in text and "| 1 | **net** |" in text
-    assert "✅ PASS: gd test MSE is" in text
-    images = [line.split("(")[1].rstrip(")") for line in text.splitlines() if line.startswith("![")]
+    assert "| `params.yaml` | `lr` | 0.01 | 0.001 |" in text
+    assert "| `metrics/fit.json` | `details.fit.gd.train_mse` |" in text
+    assert "## Leaderboard (test split)" in text and "| 1 | **`net`** |" in text
+    assert "✅ PASS: `gd` test MSE is" in text
+    assert "```mermaid" in text and "![" not in text  # the comment's pictures are charts, not image links
+    assert "| test row | actual | predicted | error |" in text  # the worst predictions, by test row
+    pictures = repo / "report" / "report-pictures"
+    index = (pictures / "index.md").read_text()
+    images = [line.split("(")[1].rstrip(")") for line in index.splitlines() if line.startswith("![")]
     assert "plot_training_loss__log_scale.png" in images
     assert {"leaderboard.png", "residuals.png"} <= set(images)
-    assert "| test row | actual | predicted | error |" in text  # the worst predictions, by test row
     for image in images:
-        assert (repo / "report" / image).read_bytes()[:4] == b"\x89PNG"
+        assert (pictures / image).read_bytes()[:4] == b"\x89PNG"
 
 
 def test_report_calls_a_tiny_move_within_noise_and_shows_the_intervals(lr_report):
@@ -92,13 +117,13 @@ def test_report_calls_a_tiny_move_within_noise_and_shows_the_intervals(lr_report
     assert gd[column(text, "real change?")].startswith("within noise (ΔMSE +")
     assert net[column(text, "real change?")] == "–"  # the net did not move: no verdict
     # Test MSE with its bootstrap interval, as in metrics/evaluate.json; CV mean ± std from metrics/cv.json.
-    scores = json.loads((repo / "metrics/evaluate.json").read_text())["net"]
+    scores = json.loads((repo / "metrics/evaluate.json").read_text())["details"]["test"]["net"]
     mse, interval = net[column(text, "test MSE [95 %]")].split(" ", 1)
     assert float(mse) == pytest.approx(scores["mse"], rel=1e-2)
     low, high = (float(value) for value in interval.strip("[]").split(", "))
     assert low == pytest.approx(scores["mse_low"], rel=1e-2) and high == pytest.approx(scores["mse_high"], rel=1e-2)
     assert low <= float(mse) <= high
-    cv = json.loads((repo / "metrics/cv.json").read_text())["net"]
+    cv = json.loads((repo / "metrics/cv.json").read_text())["details"]["cv"]["net"]
     mean, std = (float(value) for value in net[column(text, "CV MSE (5 folds)")].split(" ± "))
     assert mean == pytest.approx(cv["mse_mean"], rel=1e-2) and std == pytest.approx(cv["mse_std"], rel=0.05)
     assert net[column(text, "vs least squares")].startswith("-")  # the net's MSE is below the line's
@@ -141,7 +166,7 @@ def test_beats_least_squares_gate(pipeline_repo):
     assert result.returncode == 1, result.stderr
     assert "gate failed: random_search beats least squares with 95 % confidence" in result.stderr
     text = (pipeline_repo / "report/report.md").read_text()
-    assert "❌ FAIL: random_search beats least squares with 95 % confidence" in text
+    assert "❌ FAIL: `random_search` beats least squares with 95 % confidence" in text
     assert "(must lie below 0)" in text
 
     dvc("exp", "run", "-S", "gates.beats_least_squares=[]", cwd=pipeline_repo)
@@ -168,6 +193,10 @@ def test_a_move_on_other_test_rows_is_not_paired():
     same_rows = now.assign(least_squares=[1.0, 2.0, 3.0, 4.0])  # the base was exact, now it errs on three rows
     (move,) = paired_moves(same_rows, now, scores, before, settings).values()
     assert move["verdict"] == "yes, worse" and move["difference"] == pytest.approx(0.1875)
+    # The same move, by a model whose MSE over its base's seeds ranged as wide: the seed's luck, not a change.
+    seeded = {**before, "least_squares": {"mse": 0.2, "mse_seeds_min": 0.0, "mse_seeds_max": 0.3}}
+    (move,) = paired_moves(same_rows, now, scores, seeded, settings).values()
+    assert move["verdict"] == "within seed noise"
 
 
 def experiments(repo):
@@ -204,3 +233,30 @@ def test_a_queued_sweep_on_two_workers_matches_each_run_alone(pipeline_repo):
         assert (gd, evaluate) == queued[lr], lr
     steps = {lr: gd["n_iter"] for lr, (gd, _) in queued.items()}
     assert steps[0.1] < steps[0.01] < steps[0.001]  # a larger rate converges in fewer steps
+
+
+def test_the_readmes_first_comparison_fits_160_columns_with_every_models_score(pipeline_repo):
+    """The README's `dvc exp show` command, as printed, after two experiments: no cut header, every model."""
+    import re
+    import shlex
+    import subprocess
+
+    from tests.conftest import ROOT, dvc_env, model_names
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (command,) = re.findall(r"^(dvc exp show .*)$", readme.split("## Compare experiments", 1)[1], flags=re.M)[:1]
+    dvc("exp", "run", "-S", "lr=0.001", cwd=pipeline_repo)
+    run(["git", "checkout", "HEAD", "--", "params.yaml"], cwd=pipeline_repo)
+    dvc("repro", cwd=pipeline_repo)
+    dvc("exp", "run", "-S", "data.features=[RM,LSTAT]", cwd=pipeline_repo)
+    words = shlex.split(command)
+    assert words[:3] == ["dvc", "exp", "show"]
+    shown = subprocess.run([sys.executable, "-m", "dvc", *words[1:], "--no-pager"], cwd=pipeline_repo,
+                           env={**dvc_env(), "COLUMNS": "160"}, capture_output=True, text=True, check=True).stdout
+    lines = shown.splitlines()
+    assert max(len(line) for line in lines) <= 160, shown
+    assert "…" not in shown, shown
+    header = next(line for line in lines if "Experiment" in line)
+    assert {f"mse.{name}" for name in model_names()} <= set(header.split()), header
+    assert {"lr", "data.features"} <= set(header.split()), header
+    assert len([line for line in lines if "[" in line and "]" in line]) >= 2  # both experiments are rows

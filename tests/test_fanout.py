@@ -59,6 +59,9 @@ def test_the_readmes_recipe_adds_a_model_everywhere(pipeline_repo):
     """Follow "Adding a model" as printed: the class file, the entry in models.yaml, `dvc repro`."""
     path, source, entry = recipe()
     assert path.startswith("fromzero/") and path.endswith(".py")
+    lines = len(source.splitlines()) + len(entry.splitlines())
+    assert f"takes 2 files and {lines} lines ({len(source.splitlines())} of them its class)" in \
+        " ".join((ROOT / "README.md").read_text().split()), "the README's count of the recipe's lines"
     (pipeline_repo / path).write_text(source)
     models = pipeline_repo / "models.yaml"
     models.write_text(models.read_text().rstrip("\n") + "\n" + entry)
@@ -81,7 +84,7 @@ def test_the_readmes_recipe_adds_a_model_everywhere(pipeline_repo):
     git("add", "-A", cwd=pipeline_repo)
     git("commit", "-qm", f"{name} fitted", cwd=pipeline_repo)
     shown = json.loads(dvc("exp", "show", "--json", cwd=pipeline_repo).stdout)
-    assert name in shown[0]["data"]["metrics"]["metrics/test_mse.json"]["data"]["test_mse"]
+    assert name in shown[0]["data"]["metrics"]["metrics/test_mse.json"]["data"]["mse"]
 
     report = run([sys.executable, "-m", "tools.report", "--base", "HEAD~2", "--out", "report/report.md"],
                  cwd=pipeline_repo, check=False)

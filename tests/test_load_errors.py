@@ -371,7 +371,7 @@ def test_every_class_of_warning_has_cases():
 def test_the_summary_is_stable_json_and_the_lookup_is_the_librarys(project):
     import json
 
-    from fromzero.neighbors import lookup_table_report
+    from fromzero.lookup import lookup_table_report
     from stages.files import read_xy
 
     assert run_load_with_summary(project) == 0

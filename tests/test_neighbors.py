@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import fromzero.neighbors as neighbors
-from fromzero.neighbors import KNearestNeighbors, lookup_table_report
+from fromzero.lookup import lookup_table_report
+from fromzero.neighbors import KNearestNeighbors
 from tests.test_linear import boston_xy
 
 

@@ -68,7 +68,8 @@ def test_a_stage_killed_mid_run_is_redone_by_the_next_repro(pipeline_repo):
     assert truncated == [], "a killed stage left a changed output behind"
     missing = [path for path in before if not (pipeline_repo / path).exists()]
     result = dvc("repro", cwd=pipeline_repo)
-    if missing:  # killed before it finished: the next repro redoes it (if it finished, nothing is left to do)
-        assert "fit@net" in stages_run(result.stdout), missing
+    # Killed before it finished: the next repro redoes it, or, when the killed run's inputs are the committed
+    # ones, restores its outputs from DVC's cache (if it finished, nothing is left to do).
+    assert not missing or "fit@net" in stages_run(result.stdout) or "didn't change" in result.stdout, missing
     assert output_bytes(pipeline_repo) == before
     assert "up to date" in dvc("status", cwd=pipeline_repo).stdout

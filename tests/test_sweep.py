@@ -332,6 +332,21 @@ def test_the_leaderboard_shows_data_as_text_never_as_markdown_or_html(tmp_path):
     assert len(rows) == 3 and len({row.count("<t") for row in rows}) == 1, rows  # no cell broken off
 
 
+def test_the_leaderboard_shows_each_value_whole_through_the_reports_code_span():
+    """tools/markdown.py's code(), shared with the report: white space and hidden characters shown as escapes
+    (never collapsed or dropped), and a long value whole (the report cuts; the sweep's table does not)."""
+    from tools.markdown import code
+
+    long = "x" * 300
+    rows = [{"name": "(baseline)", "rev": "b" * 40, "params": {}, "metrics": {"gd": {"rmse": 5.0}}},
+            {"name": "s1_x", "rev": "c" * 40, "params": {"features": long, "note": "a\nb\tc\u00a0|"},
+             "metrics": {"gd": {"rmse": 4.0}, "": {"rmse": 6.0}}}]
+    board = sweep_module.leaderboard_markdown(rows, "gd.rmse", "Sweep leaderboard")
+    assert code(f"features={long}", limit=None) in board and "characters)" not in board
+    assert "`note=a\\nb\\tc\\u00a0\\|`" in board  # escapes, and the pipe kept inside its cell
+    assert "| *(empty)* RMSE |" in board  # an empty model name says so
+
+
 def broken(**files):
     return {"s1_bad": {**lr_experiment(0.1, 7.0), **files}}
 
@@ -497,7 +512,7 @@ def test_runners_fan_out_and_the_leaderboard_matches_a_serial_sweep(baseline_rep
         (name,) = set(dvc("exp", "list", "--name-only", cwd=seed).stdout.split()) - before
         shown = subprocess.run(["git", "show", f"{experiment_ref(seed, name)}:metrics/evaluate.json"],
                                cwd=seed, capture_output=True, text=True, check=True).stdout
-        serial[setting] = json.loads(shown)
+        serial[setting] = json.loads(shown)["details"]["test"]
     serial_seconds = time.monotonic() - started
     fanned = {f"lr={row['params']['lr']}": row["metrics"] for row in rows[1:] if "lr" in row["params"]}
     fanned["lr=0.01"] = next(row["metrics"] for row in rows[1:] if row["name"].endswith("lr-0.01"))

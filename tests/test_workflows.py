@@ -76,6 +76,16 @@ def test_workflows_use_current_majors_least_permissions_and_no_pull_request_targ
         "expand": {"contents": "read"}, "run": {"contents": "write"}, "collect": {"contents": "read"}}
 
 
+def test_the_pr_comment_and_the_job_summary_are_the_report_as_written():
+    """Its pictures are Mermaid charts in the text: nothing is stripped, nothing links to an artifact."""
+    steps = load("pr-report.yml")["jobs"]["report"]["steps"]
+    comment = next(step for step in steps if step.get("id") == "comment")
+    assert "--body-file report/report.md" in comment["run"] and "grep" not in comment["run"]
+    assert comment["run"].strip().count("\n") == 0  # one command: gh pr comment, nothing rewritten first
+    report = next(step for step in steps if step.get("id") == "report")
+    assert 'cat report/report.md >> "$GITHUB_STEP_SUMMARY"' in report["run"]
+
+
 def test_the_test_job_runs_the_readmes_test_command_on_the_lock():
     readme = (ROOT / "README.md").read_text()
     line = next(line for line in readme.splitlines()
@@ -233,7 +243,7 @@ def test_pr_report_job_on_a_pull_request_that_changes_lr(pull_request, tmp_path)
     assert {"fit@gd", "evaluate"} <= ran and not ran & {"load", "fit@knn", "fit@random_search", "fit@net"}, log
     assert outputs["steps.report.outputs.status"] == "0"
     report = (workspace / "report/report.md").read_text()
-    assert "| params.yaml | `lr` | 0.01 | 0.001 |" in report and "**Gates: all passed**" in report
+    assert "| `params.yaml` | `lr` | 0.01 | 0.001 |" in report and "**Gates: all passed**" in report
     assert summary == report  # the job summary carries the whole report
 
 
@@ -248,7 +258,7 @@ def test_pr_report_job_from_a_fork_with_a_failing_gate(pull_request, tmp_path):
     # A fork has no secrets, so no cache: every stage with a cached output recomputes.
     assert code == 0 and {"load", "fit@knn", "fit@random_search", "fit@gd", "fit@net", "evaluate"} <= stages_run(log), log
     assert outputs["steps.report.outputs.status"] == "1"
-    assert "❌ FAIL: gd test MSE is" in summary  # the fork's reviewer reads the summary
+    assert "❌ FAIL: `gd` test MSE is" in summary  # the fork's reviewer reads the summary
     code, log = step_result(results, "Fail the check")
     assert code == 1 and "A gate failed" in log
 

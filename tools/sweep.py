@@ -39,14 +39,13 @@ from pathlib import Path
 
 import yaml
 
+from tools.markdown import code
 from tools.owned import OwnedError, check, json_text, stamp, write_owned
 
 TOOL = "tools.sweep"
 EVALUATE_METRICS = "metrics/evaluate.json"
 MAX_JOBS = 256  # GitHub's limit on jobs from one matrix
 EXAMPLE_ENTRY = '{"name": "lr-0.1", "set": ["lr=0.1"]}'
-# Control characters and the marks that reorder or hide text (right-to-left overrides, zero widths).
-INVISIBLE = "[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
 MAX_PARAMS_BYTES = 1 << 20  # a params file is a few KiB; a larger one (or /dev/zero) is refused unread
 
 
@@ -194,6 +193,12 @@ def check_size(axes):
                      "one matrix; sweep fewer values")
 
 
+def models_file(params_path):
+    """The models.yaml that goes with a params file: beside it, else this repository's."""
+    beside = Path(params_path).with_name("models.yaml")
+    return beside if beside.is_file() else Path(__file__).resolve().parents[1] / "models.yaml"
+
+
 def check_point(params, point, params_path):
     """Validate one matrix point the way the stages will: StageError's line, or None."""
     from stages.check_params import validate_file
@@ -209,7 +214,7 @@ def check_point(params, point, params_path):
         path = Path(folder) / Path(params_path).name
         path.write_text(yaml.safe_dump(changed, sort_keys=False), encoding="utf-8")
         try:
-            validate_file(str(path), Path(params_path).with_name("models.yaml"))
+            validate_file(str(path), models_file(params_path))
         except StageError as error:
             return str(error).replace(str(path), params_path)
     return None
@@ -419,26 +424,19 @@ def check_sort(metric, rows=None):
                          f"its models are {', '.join(models)}")
 
 
-def code(value):
-    """Data as a Markdown code span: shown as typed, never HTML, a link, an image, a mention or a cell break."""
-    text = " ".join(str(value).split()).replace("|", "\\|") or " "  # GFM splits cells at a bare | even in code
-    text = re.sub(INVISIBLE, lambda found: f"\\u{ord(found[0]):04x}", text)  # shown, not obeyed
-    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
-    pad = " " if text[0] == "`" or text[-1] == "`" else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
 def leaderboard_markdown(rows, metric, title):
+    """The leaderboard as Markdown; every name, params value and model shown as data (tools/markdown.py's
+    ``code``, whole: the JSON beside it holds the same rows)."""
     models = sorted({model for row in rows for model in row["metrics"]},
                     key=lambda model: min(row["metrics"].get(model, {}).get("rmse", float("inf")) for row in rows))
-    header = ["#", "experiment", "params changed"] + [f"{code(model)} RMSE" for model in models]
+    header = ["#", "experiment", "params changed"] + [f"{code(model, limit=None)} RMSE" for model in models]
     lines = [f"# {title}", "",
-             f"{len(rows) - 1} experiments of {rows[0]['rev'][:7]}, sorted by {code(metric)} (test split, "
-             f"lower is better); every model's test RMSE from `{EVALUATE_METRICS}`.", "",
+             f"{len(rows) - 1} experiments of {rows[0]['rev'][:7]}, sorted by {code(metric, cell=False, limit=None)} "
+             f"(test split, lower is better); every model's test RMSE from `{EVALUATE_METRICS}`.", "",
              "| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for rank, row in enumerate(rows, 1):
-        changed = ", ".join(code(f"{key}={value}") for key, value in row["params"].items()) or "–"
-        cells = [str(rank), f"**{code(row['name'])}**", changed]
+        changed = ", ".join(code(f"{key}={value}", limit=None) for key, value in row["params"].items()) or "–"
+        cells = [str(rank), f"**{code(row['name'], limit=None)}**", changed]
         cells += [f"{row['metrics'][model]['rmse']:.3f}" if model in row["metrics"] else "–" for model in models]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
