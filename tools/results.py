@@ -203,7 +203,8 @@ def fits_line(fit, models):
         elif facts.get("converged") is True:
             parts.append(f"{model} converged in {facts['n_iter']:,} steps")
         elif facts.get("converged") is False:
-            parts.append(f"{model} stopped unconverged after {facts['n_iter']:,} steps")
+            needed = f" (about {facts['steps_needed']:,} needed)" if facts.get("steps_needed") else ""
+            parts.append(f"{model} stopped unconverged after {facts['n_iter']:,} steps{needed}")
         else:
             parts.append(f"{model} ran {facts['n_iter']:,} steps")
     return "Fits (main seed): " + "; ".join(parts) + "." if parts else ""
