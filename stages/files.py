@@ -11,6 +11,7 @@ import io
 import json
 import math
 import os
+import signal
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,13 +46,27 @@ def all_or_nothing():
     _PENDING.append(None)  # marks the transaction open
     try:
         yield
-        for temporary, target in _PENDING[1:]:
-            _rename(temporary, target)
+        with _signals_held():  # Ctrl-C or SIGTERM now would leave a mix: it lands after the last rename
+            for temporary, target in _PENDING[1:]:
+                _rename(temporary, target)
     finally:
         for pair in _PENDING[1:]:
             if os.path.exists(pair[0]):
                 os.remove(pair[0])
         _PENDING.clear()
+
+
+@contextmanager
+def _signals_held():
+    try:
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    except (AttributeError, OSError, ValueError):  # no such call on this system: renames are quick anyway
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _rename(temporary, target):
@@ -145,9 +160,32 @@ def write_lines(path, header, lines):
             os.fsync(handle.fileno())
 
 
-def read_json(path):
+class NotOurJSON(ValueError):
+    """A JSON file the stages would never have written: NaN or Infinity, a key twice, too large."""
+
+
+def _no_constant(name):
+    raise NotOurJSON(f"it holds {name}, which JSON has not and no stage writes")
+
+
+def _unique_keys(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise NotOurJSON(f"key {key!r} appears twice")
+        seen[key] = value
+    return seen
+
+
+def read_json(path, max_bytes=None):
+    """The JSON file at ``path``, strictly: NaN, Infinity or a repeated key is NotOurJSON (a ValueError),
+    and so is a file above ``max_bytes`` (checked before it is read: a 1 GB file is not parsed)."""
     with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+        if max_bytes is not None:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise NotOurJSON(f"it has {size:,} bytes, more than the {max_bytes:,} a stage writes there")
+        return json.load(handle, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
 
 
 def write_columns(path, columns, digits=6):
@@ -173,13 +211,42 @@ def write_columns(path, columns, digits=6):
     write_text(path, buffer.getvalue())
 
 
+MAX_HEADER_CHARS = 1 << 20
+
+
+def unsafe_character(name):
+    """The first character of a column name that would be markup or an invisible control (None if none):
+    ``<``, ``>``, and Unicode's control and format characters (line breaks, right-to-left marks)."""
+    import unicodedata
+
+    return next((char for char in name if char in "<>" or unicodedata.category(char) in ("Cc", "Cf")), None)
+
+
 def split_header(path):
-    """The column names of a split written by the load stage (its first line)."""
+    """The column names of a split written by the load stage (its first line), checked as load checks them:
+    named, each once, without markup or control characters."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return next(csv.reader([handle.readline().rstrip("\r\n")]))  # names may be quoted
+        with open(path, encoding="utf-8", newline="") as handle:
+            line = handle.readline(MAX_HEADER_CHARS)
     except FileNotFoundError:
         raise StageError(f"{path}: not found; run `dvc repro load` first") from None
+    except UnicodeDecodeError as error:
+        raise StageError(f"{path}: not UTF-8 ({error.reason} at byte {error.start}), which the load stage never "
+                         "writes; rerun `dvc repro -f load`") from None
+    try:
+        names = next(csv.reader([line.rstrip("\r\n")], strict=True)) if line.endswith("\n") else None
+    except (csv.Error, StopIteration):
+        names = None
+    if not names:
+        raise StageError(f"{path}: its first line is not a header the load stage writes; rerun `dvc repro -f load`")
+    for name in names:
+        unsafe = unsafe_character(name)
+        if not name.strip() or name != name.strip() or unsafe is not None or names.count(name) > 1:
+            problem = (f"has {unsafe!r} in it" if unsafe else "is listed twice" if names.count(name) > 1
+                       else "is empty or has spaces around it")
+            raise StageError(f"{path}: column name {name[:60]!r} {problem}, which the load stage never writes; "
+                             "rerun `dvc repro -f load`")
+    return names
 
 
 def read_columns(path, columns):
@@ -198,8 +265,9 @@ def read_columns(path, columns):
             warnings.simplefilter("ignore", UserWarning)
             values = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2,
                                 usecols=[position[column] for column in columns])
-    except ValueError as error:
-        raise StageError(f"{path}: {error}; rerun `dvc repro -f load`") from None
+    except (ValueError, UnicodeDecodeError) as error:  # a cell that is no number, a row of another width
+        raise StageError(f"{path}: not the CSV the load stage writes ({str(error).splitlines()[0][:120]}); "
+                         "rerun `dvc repro -f load`") from None
     # The load stage writes only finite numbers and at least two rows; anything else was edited by hand.
     if len(values) == 0 or not np.all(np.isfinite(values)):
         raise StageError(f"{path}: {'no data rows' if len(values) == 0 else 'a missing or infinite value'}, "
