@@ -47,8 +47,7 @@ def all_or_nothing():
     try:
         yield
         with _signals_held():  # Ctrl-C or SIGTERM now would leave a mix: it lands after the last rename
-            for temporary, target in _PENDING[1:]:
-                _rename(temporary, target)
+            _rename_all(_PENDING[1:])
     finally:
         for pair in _PENDING[1:]:
             if os.path.exists(pair[0]):
@@ -58,15 +57,68 @@ def all_or_nothing():
 
 @contextmanager
 def _signals_held():
+    """Ctrl-C and SIGTERM wait until the block ends, then act as they would have (the handlers are swapped
+    at Python's level: blocking the signal in this thread alone would not stop numpy's threads taking it)."""
+    caught, previous = [], {}
     try:
-        before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    except (AttributeError, OSError, ValueError):  # no such call on this system: renames are quick anyway
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, lambda number, frame: caught.append(number))
+    except ValueError:  # not the main thread: no handler can be set; renames are quick anyway
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         yield
         return
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if caught:
+            handler = previous[caught[0]]
+            if callable(handler):
+                handler(caught[0], None)  # KeyboardInterrupt, or the stage's SIGTERM handler
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), caught[0])
+
+
+def _rename_all(pairs):
+    """Rename every temporary onto its target, or none: a rename that fails (a folder where a file should
+    go, a file system that turned read-only) puts back the targets already replaced, from hard links made
+    to the old files first (without them, where the file system has no hard links, it cannot)."""
+    for _, target in pairs:
+        if os.path.isdir(target):
+            raise StageError(f"{target}: cannot be written (a folder is in its place)")
+    backups, done, existed = {}, [], {target for _, target in pairs if os.path.lexists(target)}
+    try:
+        for _, target in pairs:
+            if os.path.isfile(target):
+                backup = f"{os.path.join(os.path.dirname(target), '.' + os.path.basename(target))}.old.tmp"
+                try:
+                    if os.path.lexists(backup):
+                        os.remove(backup)
+                    os.link(target, backup)
+                    backups[target] = backup
+                except OSError:
+                    pass
+        for temporary, target in pairs:
+            _rename(temporary, target)
+            done.append(target)
+    except BaseException:
+        for target in done:
+            try:
+                if target in backups:
+                    os.replace(backups.pop(target), target)
+                elif target not in existed:
+                    os.remove(target)
+            except OSError:
+                pass
+        raise
+    finally:
+        for backup in backups.values():
+            try:
+                os.remove(backup)
+            except OSError:
+                pass
 
 
 def _rename(temporary, target):

@@ -20,6 +20,7 @@ estimate, a figure hook).
 """
 
 import inspect
+import re
 
 import numpy as np
 
@@ -104,8 +105,12 @@ class Fitter:
         argument = next((name for name in settings if str(error).startswith(name)), None)
         key = setting_key(self.entry, self.params, argument) if argument else None
         what = f"{key} = {value_of(self.params, key)!r}" if key else ", ".join(self.entry.params)
-        lower = f"change {key or 'its settings'}" + (" or cv.folds" if "fold" in where else "")
-        return f"params.yaml: {what} does not suit {self.entry.name} {where} ({rows} rows): {error}; {lower}"
+        text, advice = str(error), f"change {key or 'its settings'}"
+        verb = re.search(rf"; (lower|raise|change) {argument}$", text) if argument else None
+        if verb:  # the library's own advice, in the params key's name: "...; lower tol" -> "; lower gd.tol"
+            text, advice = text[:verb.start()], f"{verb.group(1)} {key}"
+        advice += " or cv.folds" if "fold" in where else ""
+        return f"params.yaml: {what} does not suit {self.entry.name} {where} ({rows} rows): {text}; {advice}"
 
 
 def cross_validation(fitter, X, y, folds, seed):

@@ -256,6 +256,11 @@ def validate_params(raw, source="params.yaml", keys=None, schema=None):
             continue
         if key not in wanted:
             continue
+        unrepresentable = next((item for item in (value if isinstance(value, list) else [value])
+                                if isinstance(item, Unrepresentable)), None)
+        if unrepresentable is not None:
+            raise StageError(f"{source}: {key} = {value!r} is not allowed: {unrepresentable.text} "
+                             f"{unrepresentable.problem()}; write a number a 64-bit float holds")
         check = schema[key]
         result, allowed = check(value, key) if getattr(check, "takes_key", False) else check(value)
         if isinstance(allowed, TooLarge):
@@ -299,6 +304,37 @@ def _check_together(checked, source):
                              f"{confidence:g}: each tail needs 5 resamples, so at least {needed}")
 
 
+class Unrepresentable(float):
+    """A number as written that a 64-bit float cannot hold: ``1e-400`` reads as 0.0, ``1e400`` as inf.
+
+    It keeps its text, so a message shows the value as the user wrote it, and validation refuses it
+    whatever the key (else ``lr: 1e-400`` would be reported as ``lr = 0.0``).
+    """
+
+    def __new__(cls, value, text):
+        number = super().__new__(cls, value)
+        number.text = text
+        return number
+
+    def __repr__(self):
+        return self.text
+
+    def problem(self):
+        if self == 0:
+            return "is below the smallest 64-bit float (about 5e-324): it underflows to 0.0"
+        return f"is beyond the largest 64-bit float (about 1.8e308): it overflows to {'-' * (self < 0)}infinity"
+
+
+def _construct_float(loader, node):
+    value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    text = str(node.value)
+    mantissa = text.lower().split("e")[0]
+    if (value == 0 and any(digit in mantissa for digit in "123456789")) or \
+            (math.isinf(value) and "inf" not in text.lower()):
+        return Unrepresentable(value, text)
+    return value
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML keeps the last of two equal keys silently; DVC (ruamel) refuses them, and so do we."""
 
@@ -339,6 +375,7 @@ def _yaml_12_scalars(loader):
 
 
 _yaml_12_scalars(_UniqueKeyLoader)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 def read_params(path="params.yaml", keys=None, schema=None):
