@@ -42,14 +42,24 @@ def _number(value):
     return value
 
 
-def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
+def _whole(value):
+    """``value`` as an int if it is a whole number, else None. ``3.0`` counts: DVC compares params by value,
+    so after `dvc exp run -S knn.k=3.0` it reruns nothing (3.0 == 3) and records 3.0; refusing it here would
+    only break the next run."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return None
 
 
 def positive_int(value):
-    if not _is_int(value) or value < 1:
+    number = _whole(value)
+    if number is None or number < 1:
         return None, "a whole number >= 1"
-    return value, None
+    return number, None
 
 
 class TooLarge(str):
@@ -59,31 +69,37 @@ class TooLarge(str):
 def bounded_int(low, high):
     """A whole number in [low, high]; above ``high`` the message says what it would cost."""
     def check(value, key=None):
-        if not _is_int(value) or value < low:
+        number = _whole(value)
+        if number is None or number < low:
             return None, f"a whole number >= {low}"
-        if value > high:
+        if number > high:
             cost = f" (which takes {BOUNDS[key][1]})" if key in BOUNDS else ""
             return None, TooLarge(f"at most {high}{cost}")
-        return value, None
+        return number, None
     check.takes_key = True
     return check
 
 
 def seed(value):
-    if not _is_int(value) or not 0 <= value < SEED_LIMIT:
+    number = _whole(value)
+    if number is None or not 0 <= number < SEED_LIMIT:
         return None, f"a whole number from 0 to {SEED_LIMIT - 1} (2**32 - 1, the split's limit)"
-    return value, None
+    return number, None
 
 
 def search_bound(value):
-    if not _is_int(value) or abs(value) > SEARCH_RANGE:
+    number = _whole(value)
+    if number is None or abs(number) > SEARCH_RANGE:
         return None, f"a whole number from {-SEARCH_RANGE} to {SEARCH_RANGE}"
-    return value, None
+    return number, None
 
 
 def batch_size(value):
-    if value == "auto" or (_is_int(value) and value >= 0):
+    number = _whole(value)
+    if value == "auto":
         return value, None
+    if number is not None and number >= 0:
+        return number, None
     return None, "'auto', 0 (full batch) or a whole number of rows >= 1"
 
 
@@ -266,7 +282,10 @@ def validate_params(raw, source="params.yaml", keys=None, schema=None):
         if isinstance(allowed, TooLarge):
             raise StageError(f"{source}: {key} = {value!r} is too large: {allowed}")
         if allowed is not None:
-            raise StageError(f"{source}: {key} = {value!r} is not allowed: must be {allowed}")
+            # DVC writes `-S lr=1e-400` as `lr: 0.0`: the number as typed is gone; say what may have happened.
+            tiny = " (a number below about 5e-324, such as 1e-400, underflows to 0.0)" \
+                if isinstance(value, float) and value == 0.0 and not isinstance(value, Unrepresentable) else ""
+            raise StageError(f"{source}: {key} = {value!r} is not allowed: must be {allowed}{tiny}")
         checked[key] = result
     missing = [key for key in wanted if key not in checked and not getattr(schema[key], "optional", False)]
     if missing:
