@@ -13,7 +13,7 @@ from pathlib import Path
 from stages.errors import StageError
 from stages.params import read_params
 
-__all__ = ["Interrupted", "StageError", "check_work", "divergence_message", "name_stage", "path_option",
+__all__ = ["Interrupted", "StageError", "check_work", "divergence_message", "largest_that_fits", "name_stage", "path_option",
            "stage_arguments", "stage_main", "stage_parser"]
 
 
@@ -167,6 +167,16 @@ def check_work(key, value, rows, bytes_per_unit, seconds_per_unit=0.0, *, source
     what = what or f"{rows} rows"  # e.g. "4096 rows × 3 features" when a unit is a row·feature
     raise StageError(f"{source}: {key} = {value} is too large for {what}: it would need about "
                      f"{work_needs(need_bytes, need_seconds)}; at most {most} on this data")
+
+
+def largest_that_fits(fits, low, high):
+    """The largest whole number in [low, high] for which ``fits`` holds (``fits`` monotone), or low - 1."""
+    if not fits(low):
+        return low - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle - 1)
+    return low
 
 
 def work_needs(need_bytes, need_seconds):

@@ -27,6 +27,7 @@ import re
 import numpy as np
 
 from fromzero.metrics import bootstrap_mse_interval, paired_bootstrap_difference, regression_scores
+from stages import cli
 from stages.cli import StageError, check_work, path_option, stage_main, stage_parser
 from stages.files import all_or_nothing, read_json, read_xy, write_bytes, write_columns, write_json
 from stages.models import read_models
@@ -184,24 +185,37 @@ def _short(value, limit=80):
 def check_prediction_work(entry, fitted, n_train, n_test, n_response):
     """Refuse predictions that would need more than a stage's memory or time: ``model.work()``'s cost of
     predicting the test rows and the response curves with the model, and the test rows again with each of its
-    further seeds (their spread), less that of the fit alone (which has run already)."""
+    further seeds (their spread), less that of the fit alone (which has run already). The most that fits is
+    found on ``work()`` itself (a neighbour search does not grow in proportion to k)."""
     model = fitted.model
     if not hasattr(model, "work"):
         return
     n_features, seeds = model.n_features_in_, len(fitted.seeds)
     predictions = n_test * (1 + seeds) + n_response
-    fit_alone = model.work(n_train, n_features, 0)
-    largest = model.work(n_train, n_features, max(n_test, n_response))  # one predict call at a time
-    every = model.work(n_train, n_features, predictions)
-    setting = every["seconds"][0]
-    seconds = every["seconds"][1] - fit_alone["seconds"][1]
-    memory = largest["bytes"][1] - fit_alone["bytes"][1]
+
+    def need(candidate):
+        fit_alone = candidate.work(n_train, n_features, 0)
+        largest = candidate.work(n_train, n_features, max(n_test, n_response))  # one predict call at a time
+        every = candidate.work(n_train, n_features, predictions)
+        return largest["bytes"][1] - fit_alone["bytes"][1], every["seconds"][1] - fit_alone["seconds"][1]
+
+    def fits(candidate):
+        need_bytes, need_seconds = need(candidate)
+        return need_bytes <= cli.WORK_BYTES and need_seconds <= cli.WORK_SECONDS
+
+    if fits(model):
+        return
+    setting = model.work(n_train, n_features, predictions)["seconds"][0]
     value = model.get_params()[setting]
     key = setting if entry.params[0] == "seed" else f"{entry.params[0]}.{setting}"  # its section's key
-    seeds_said = f" and the test rows again on {seeds} more seeds" if seeds else ""
-    check_work(key, value, 1, memory / value, seconds / value,
-               what=f"{entry.name}'s {predictions} predictions here (the {n_test} test rows, the response "
-                    f"curves{seeds_said}), fitted on {n_train} rows × {n_features} feature{'s' * (n_features != 1)}")
+    seeds_said = f", the test rows again on {seeds} more seeds" if seeds else ""
+    most = cli.largest_that_fits(lambda v: fits(model.__class__(**{**model.get_params(), setting: v})), 1, value) \
+        if isinstance(value, int) and not isinstance(value, bool) else 0
+    raise StageError(f"params.yaml: {key} = {value!r} is too large for {entry.name}'s {predictions} predictions here "
+                     f"(the {n_test} test rows, the response curves{seeds_said}), fitted on {n_train} rows × "
+                     f"{n_features} feature{'s' * (n_features != 1)}: it would need about {cli.work_needs(*need(model))}"
+                     + (f"; at most {most} on this data" if most >= 1 else
+                        f"; at any {key}: use fewer rows, or leave {entry.name} out of models.yaml"))
 
 
 def score_models(y_test, predictions, resamples, confidence, seed):

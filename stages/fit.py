@@ -27,7 +27,8 @@ import numpy as np
 from fromzero.cross_validation import kfold_indices
 from fromzero.errors import DivergenceError
 from fromzero.linear import mean_squared_error
-from stages.cli import (WORK_BYTES, WORK_SECONDS, StageError, divergence_message, name_stage, path_option, stage_main,
+from stages import cli
+from stages.cli import (StageError, divergence_message, largest_that_fits, name_stage, path_option, stage_main,
                         stage_parser, work_needs)
 from stages.files import all_or_nothing, loss_curve, read_xy, save_figure, write_columns, write_json, write_model
 from stages.figures import model_figures
@@ -151,24 +152,14 @@ class FitPlan:
 
     def fits(self, model):
         need_bytes, need_seconds = self.cost(model)
-        return need_bytes <= WORK_BYTES and need_seconds <= WORK_SECONDS
+        return need_bytes <= cli.WORK_BYTES and need_seconds <= cli.WORK_SECONDS
 
     def __str__(self):
         return (f"{self.rows} training rows × {self.features} feature{'s' * (self.features != 1)} "
                 f"({1 + self.seeds + self.folds} fits: the model, {self.seeds} more seeds, {self.folds} folds)")
 
 
-def _largest(fits, low, high):
-    """The largest whole number in [low, high] for which ``fits`` holds (fits is monotone), or low - 1."""
-    if not fits(low):
-        return low - 1
-    while low < high:
-        middle = (low + high + 1) // 2
-        low, high = (middle, high) if fits(middle) else (low, middle - 1)
-    return low
-
-
-def check_model_work(entry, params, model, rows, features, seeds, folds):
+def check_model_work(entry, params, model, rows, features, seeds, folds, data="the training split"):
     """Refuse settings whose fits here would need more than a stage's memory or time limit.
 
     ``model.work(n_samples, n_features, n_predictions)``, where the class has it, is the measured cost of
@@ -184,9 +175,9 @@ def check_model_work(entry, params, model, rows, features, seeds, folds):
         return
     plan = FitPlan(rows, features, seeds, folds)
     need_bytes, need_seconds = plan.cost(model)
-    if need_bytes <= WORK_BYTES and need_seconds <= WORK_SECONDS:
+    if need_bytes <= cli.WORK_BYTES and need_seconds <= cli.WORK_SECONDS:
         return
-    kind, index = ("bytes", 0) if need_bytes > WORK_BYTES else ("seconds", 1)
+    kind, index = ("bytes", 0) if need_bytes > cli.WORK_BYTES else ("seconds", 1)
     settings = {name: value for name, value in model.get_params().items() if name != "seed"}
     defaults = {name: parameter.default for name, parameter in inspect.signature(type(model)).parameters.items()}
 
@@ -207,16 +198,16 @@ def check_model_work(entry, params, model, rows, features, seeds, folds):
     needs = work_needs(need_bytes, need_seconds)
     if not _is_whole(value):
         raise StageError(f"params.yaml: {named} is too large for {plan}: it would need about {needs}")
-    most = _largest(lambda v: plan.fits(variant(**{setting: v})), 1, value)
+    most = largest_that_fits(lambda v: plan.fits(variant(**{setting: v})), 1, value)
     if most >= 1:
         fewer_seeds = seeds and FitPlan(rows, features, 0, folds).fits(model)
         alternative = f" (or keep {key} and set seeds: 1)" if fewer_seeds else ""
         raise StageError(f"params.yaml: {named} is too large for {plan}: it would need about {needs}; at most "
                          f"{most} on this data{alternative}")
-    most_rows = _largest(lambda n: FitPlan(n, features, seeds, folds).fits(model), 1, rows)
-    raise StageError(f"data: {rows} training rows × {features} feature{'s' * (features != 1)} are too many for "
-                     f"{entry.name} at any {key}: it would need about {needs} ({plan}); at most {most_rows} training "
-                     f"rows fit (a sample of data.csv, or fewer data.features), or leave {entry.name} out of models.yaml")
+    most_rows = largest_that_fits(lambda n: FitPlan(n, features, seeds, folds).fits(model), 1, rows)
+    raise StageError(f"{data}: {plan} are too many for {entry.name} at any {key}: it would need about {needs}; at "
+                     f"most {most_rows} training rows fit (a sample of data.csv, or fewer data.features), or leave "
+                     f"{entry.name} out of models.yaml")
 
 
 def _is_whole(value):
@@ -260,7 +251,7 @@ def main(argv=None):
     model = build_model(entry, params)
     seeded = "seed" in constructor_arguments(type(model))
     extra_seeds = [seed + i for i in range(1, params["seeds"])] if seeded else []
-    check_model_work(entry, params, model, len(X), X.shape[1], len(extra_seeds), folds)
+    check_model_work(entry, params, model, len(X), X.shape[1], len(extra_seeds), folds, data=args.train)
 
     progress = StageProgress(f"fit@{entry.name}")
     fitter = Fitter(entry, params, progress)
