@@ -327,6 +327,46 @@ def read_columns(path, columns):
     return values
 
 
+def column_chunks(path, columns, chunk_values=1 << 21):
+    """The named columns of a split, as float arrays of at most ``chunk_values`` values (rows × columns) each,
+    read one chunk at a time: a stage that only sums over rows holds one chunk, not the file. Checked as
+    ``read_columns`` checks the whole (numbers, finite, at least one row)."""
+    import itertools
+    import warnings
+
+    import numpy as np
+
+    names = split_header(path)
+    position = {name: index for index, name in enumerate(names)}
+    missing = [column for column in columns if column not in position]
+    if missing:
+        raise StageError(f"{path}: no column {missing[0]!r}; it has {', '.join(position)}; "
+                         "rerun `dvc repro load` after changing data.features or data.target")
+    rows = max(1, chunk_values // max(len(names), 1))
+    seen = 0
+    with open(path, encoding="utf-8", newline="") as handle:
+        handle.readline()
+        while True:
+            lines = list(itertools.islice(handle, rows))
+            if not lines:
+                break
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    values = np.loadtxt(lines, delimiter=",", ndmin=2, usecols=[position[column] for column in columns])
+            except (ValueError, UnicodeDecodeError) as error:
+                raise StageError(f"{path}: not the CSV the load stage writes ({str(error).splitlines()[0][:120]}); "
+                                 "rerun `dvc repro -f load`") from None
+            if not np.all(np.isfinite(values)):
+                raise StageError(f"{path}: a missing or infinite value, which the load stage never writes; "
+                                 "rerun `dvc repro -f load`")
+            seen += len(values)
+            if len(values):
+                yield values
+    if not seen:
+        raise StageError(f"{path}: no data rows, which the load stage never writes; rerun `dvc repro -f load`")
+
+
 def read_xy(path, features, target):
     """(X, y) of a split: X (n, d) from the columns ``features``, y (n,) from ``target``."""
     values = read_columns(path, [*features, target])
