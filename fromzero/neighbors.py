@@ -71,7 +71,7 @@ class KNearestNeighbors(Estimator):
         dimensions); from about 4 dimensions the k-d tree visits a growing share of the rows, about
         7.7 ns × n^0.7 a feature at 12 features, more for a larger k (4 ms a query at 8·10^5 rows × 12, k = 50).
         """
-        k = int(self.k)
+        k = min(int(self.k), max(n_samples, 1))  # a k beyond the rows cannot run: fit says so, naming k
         tree = min(1.0, max(0.0, (n_features - 2) / 10)) ** 1.5  # how far the k-d tree has degraded to brute force
         search = 7.7e-9 * max(n_samples, 1) ** 0.7 * n_features * tree * (1 + 0.6 * np.sqrt(k))
         per_query = 5e-6 + 0.5e-6 * k + search

@@ -96,10 +96,21 @@ class Fitter:
         if key is None:
             return f"params.yaml: {', '.join(self.entry.params)}: {self.entry.name}'s fit diverged {where} ({error})"
         value = value_of(self.params, key)
+        changed = self.changed_settings(exclude="learning_rate")
+        also = f" (with {', '.join(changed)}, which may cause it too)" if changed else ""
         if where == "on the training split":
-            return divergence_message(error, key, value)
+            return divergence_message(error, key, value) + also
         return (f"params.yaml: {key} = {value:g} fits the training split but {self.entry.name} diverges {where} "
-                f"(the loss {error.reason} at step {error.step}); lower {key}, e.g. to {value / 2:g}")
+                f"(the loss {error.reason} at step {error.step}); lower {key}, e.g. to {value / 2:g}{also}")
+
+    def changed_settings(self, exclude):
+        """"key = value" of the settings other than ``exclude`` that differ from the class's defaults."""
+        defaults = {name: parameter.default for name, parameter in
+                    inspect.signature(self.entry.model_class).parameters.items()}
+        return [f"{setting_key(self.entry, self.params, name)} = {_shown(value)}"
+                for name, value in model_settings(self.entry, self.params).items()
+                if name not in (exclude, "seed") and name in defaults and value != defaults[name]
+                and setting_key(self.entry, self.params, name)]
 
     def unsuited(self, error, where, rows):
         settings = model_settings(self.entry, self.params)
@@ -112,6 +123,11 @@ class Fitter:
             text, advice = text[:verb.start()], f"{verb.group(1)} {key}"
         advice += " or cv.folds" if "fold" in where else ""
         return f"params.yaml: {what} does not suit {self.entry.name} {where} ({rows} rows): {text}; {advice}"
+
+
+def _shown(value):
+    """A setting's value as params.yaml writes it: true/false, numbers, quoted text."""
+    return str(value).lower() if isinstance(value, bool) else repr(value)
 
 
 def cross_validation(fitter, X, y, folds, seed):
