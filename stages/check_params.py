@@ -45,6 +45,8 @@ def _ok(result):
 
 def repair_git_stat_cache(path):
     """True if git's index called ``path`` unchanged although its bytes differ; git now looks again."""
+    if not os.path.isfile(path):  # a pipe or a device: never hashed (reading it would not end)
+        return False
     folder, name = os.path.split(os.path.abspath(path))
     staged = _git(["ls-files", "--stage", "--", name], folder)
     if not _ok(staged) or not staged.stdout.strip():
@@ -63,6 +65,8 @@ def keys_changed_since_head(path):
     """Dotted keys whose values differ from the committed params file ([] if none or no git)."""
     import yaml
 
+    if not os.path.isfile(path):
+        return []
     folder, name = os.path.split(os.path.abspath(path))
     committed = _git(["show", f"HEAD:./{name}"], folder)
     if not _ok(committed):

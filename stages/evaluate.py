@@ -139,6 +139,8 @@ class Fitted:
         path = self.folder / "curve.csv"
         if not path.exists():
             return None
+        if not path.is_file():  # a FIFO would block, /dev/zero would be read until memory runs out
+            raise self.broken("curve.csv", "is not a regular file")
         try:
             with open(path, encoding="utf-8", newline="") as handle:
                 rows = list(itertools.islice(csv.reader(handle), MAX_CURVE_ROWS + 2))

@@ -229,9 +229,32 @@ def _unique_keys(pairs):
     return seen
 
 
+def regular_file(path, what="a file"):
+    """Refuse a path that is not a regular file before opening it (StageError): a FIFO would block the stage
+    for ever, /dev/zero or /dev/urandom would be read until memory runs out. A missing path passes (the
+    caller says what writes it)."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise StageError(f"{path}: cannot be read ({error.strerror or error})") from None
+    if not stat.S_ISREG(mode):
+        kind = ("a directory" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+        raise StageError(f"{path}: is {kind}, not {what}")
+
+
 def read_json(path, max_bytes=None):
     """The JSON file at ``path``, strictly: NaN, Infinity or a repeated key is NotOurJSON (a ValueError),
-    and so is a file above ``max_bytes`` (checked before it is read: a 1 GB file is not parsed)."""
+    and so is a file above ``max_bytes`` (checked before it is read: a 1 GB file is not parsed), or a path
+    that is no regular file (a FIFO, /dev/zero)."""
+    import stat
+
+    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path):
+        raise NotOurJSON("it is not a regular file (a pipe or a device)")
     with open(path, encoding="utf-8") as handle:
         if max_bytes is not None:
             size = os.fstat(handle.fileno()).st_size
@@ -277,6 +300,7 @@ def unsafe_character(name):
 def split_header(path):
     """The column names of a split written by the load stage (its first line), checked as load checks them:
     named, each once, without markup or control characters."""
+    regular_file(path, "a split the load stage writes; rerun `dvc repro -f load`")
     try:
         with open(path, encoding="utf-8", newline="") as handle:
             line = handle.readline(MAX_HEADER_CHARS)

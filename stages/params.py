@@ -399,6 +399,15 @@ _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 def read_params(path="params.yaml", keys=None, schema=None):
     """Read and validate the params file (only ``keys``, or all of it); StageError on any problem."""
+    import os
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None  # missing: said below
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise StageError(f"{path}: is a pipe or a device, not a params file")  # reading it would never end
     try:
         with open(path, encoding="utf-8") as handle:
             raw = yaml.load(handle, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)

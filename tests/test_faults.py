@@ -98,6 +98,20 @@ def write(file, data):
     return apply
 
 
+def link(file, target):
+    def apply(root):
+        (root / file).unlink()
+        (root / file).symlink_to(target)
+    return apply
+
+
+def fifo(file):
+    def apply(root):
+        (root / file).unlink()
+        os.mkfifo(root / file)  # opening it to read would wait for a writer for ever
+    return apply
+
+
 def knn_rows(function):
     return edited("models/knn/model.json", json_edit(lambda data: function(data["params"])))
 
@@ -160,6 +174,11 @@ MODEL_FOLDERS = [
         f"{i},1\n" for i in range(10**6))), "models/gd/curve.csv", "more than the 2001 points the fit keeps"),
     ("curve.csv a quote left open", edited("models/gd/curve.csv", lambda text: text + '"1,2\n'),
      "models/gd/curve.csv", "not the loss curve the fit writes"),
+    ("cv.json is /dev/zero", link("models/gd/cv.json", "/dev/zero"), "models/gd/cv.json",
+     "it is not a regular file (a pipe or a device)"),
+    ("model.json is a FIFO", fifo("models/gd/model.json"), "models/gd/model.json", "it is not a regular file"),
+    ("curve.csv is /dev/urandom", link("models/gd/curve.csv", "/dev/urandom"), "models/gd/curve.csv",
+     "is not a regular file"),
     ("a figure that is no PNG", write("models/net/figures/pieces.png", "<svg onload=alert(1)>"),
      "models/net/figures/pieces.png", "is not a PNG file of the size the fit draws"),
     ("a figure named with markup", write("models/net/figures/<img src=x>.png", b"\x89PNG\r\n\x1a\n"),
@@ -214,6 +233,8 @@ SPLITS = [
     ("a NaN", lambda text: cells(text, 4, "nan"), "a missing or infinite value, which the load stage never writes"),
     ("an infinity", lambda text: cells(text, 5, "-inf"), "a missing or infinite value"),
     ("empty", lambda text: "", "its first line is not a header the load stage writes"),
+    ("/dev/zero", "/dev/zero", "is a device, not a split the load stage writes"),
+    ("a FIFO", "fifo", "is a named pipe (FIFO), not a split the load stage writes"),
     ("no line end after the header", lambda text: text.split("\n")[0], "its first line is not a header"),
     ("header only", lambda text: text.split("\n")[0] + "\n", "no data rows"),
     ("not UTF-8", lambda text: text.replace("RM", "R\udce9", 1), "not UTF-8"),
@@ -224,11 +245,18 @@ SPLITS = [
 @pytest.mark.parametrize("change, words", [pytest.param(*case[1:], id=case[0]) for case in SPLITS])
 def test_a_split_edited_by_hand_is_one_line_and_rerun_load(done, capsys, stage, change, words):
     path = done.root / "data/prepared/train.csv"
-    path.write_bytes(change(path.read_text()).encode("utf-8", "surrogateescape"))
+    if change == "/dev/zero":
+        path.unlink()
+        path.symlink_to("/dev/zero")
+    elif change == "fifo":
+        path.unlink()
+        os.mkfifo(path)
+    else:
+        path.write_bytes(change(path.read_text()).encode("utf-8", "surrogateescape"))
     before = snapshot(done.root)
     assert run_stage(done, stage) == 1
     line = only_error_line(capsys)
-    assert "data/prepared/train.csv: " in line and words in line and line.endswith("rerun `dvc repro -f load`"), line
+    assert "data/prepared/train.csv: " in line and words in line and "rerun `dvc repro -f load`" in line, line
     assert snapshot(done.root) == before
 
 
@@ -371,3 +399,13 @@ def test_a_read_only_or_full_file_system_is_one_line_and_changes_nothing(done, t
     after = snapshot(project.root)
     after.pop("filler", None)
     assert after == before
+
+
+@pytest.mark.parametrize("kind", ["/dev/zero", "fifo"])
+def test_a_params_file_that_never_ends_is_one_line(done, capsys, kind):
+    path = done.root / "params.yaml"
+    path.unlink()
+    path.symlink_to("/dev/zero") if kind == "/dev/zero" else os.mkfifo(path)
+    for stage in ("check_params", "fit@gd"):
+        assert run_stage(done, stage) == 1
+        assert only_error_line(capsys).endswith("params.yaml: is a pipe or a device, not a params file")
