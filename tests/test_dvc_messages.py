@@ -37,6 +37,14 @@ MESSAGES = [
      ["Ran experiment(s)"], True,
      "nothing to fix: DVC compares values (3.0 == 3), reruns nothing and records `k: 3.0`, which the stages read "
      "as 3 - the results are k = 3's"),
+    ("a number below the smallest float", None, ["exp", "run", "-S", "lr=1e-400"],
+     ["lr = 0.0 is not allowed: must be a finite number > 0 (a number below about 5e-324, such as 1e-400, "
+      "underflows to 0.0)", "differs from git HEAD at lr"], True,
+     "DVC writes 1e-400 as `lr: 0.0` before check_params reads it (which says so): "
+     f"`{RECIPE}`, then a rate a 64-bit float holds, e.g. `-S lr=1e-4`"),
+    ("a leading zero", None, ["exp", "run", "-S", "seed=042"],
+     ["seed = '042' is not allowed: must be a whole number from 0 to 4294967295"], True,
+     "YAML (as DVC reads it) keeps 042 as text: `-S seed=42`; DVC has already written it: the recipe first"),
     ("a comment in -S", None, ["exp", "run", "-S", "lr=0.02 # fast"],
      ["LexerNoViableAltException: lr=0.02 # fast"], False,
      "no comments (or spaces) in a -S value: `dvc exp run -S lr=0.02`; quote a value with spaces: -S 'key=\"a b\"'"),
@@ -47,14 +55,14 @@ MESSAGES = [
      "close the list and quote it for the shell: `dvc exp run -S 'data.features=[RM, LSTAT]'`"),
     ("a tab in params.yaml", "printf 'seed: 42\\n\\tlr: 0.01\\n' >> params.yaml", ["exp", "run", "-S", "lr=0.02"],
      ["ERROR: unable to read: 'params.yaml', YAML file structure is corrupted",
-      "found character '\\t' that cannot start any token", "(line: "], True,
+      "found character '\\t' that cannot start any token", "(line: "], False,
      "YAML indents with spaces, never tabs: fix the line DVC names, or take the committed file back: "
      "`git checkout HEAD -- params.yaml`"),
     ("a key twice in params.yaml", "printf 'lr: 0.02\\n' >> params.yaml", ["exp", "run"],
-     ["found duplicate key \"lr\"", "Duplicate_keys"], True,
+     ["found duplicate key \"lr\"", "Duplicate_keys"], False,
      "keep one of the two lines DVC names (the stages refuse the file too: DVC and they read it alike)"),
     ("params.yaml deleted", "rm params.yaml", ["exp", "run"],
-     ["ERROR: failed to parse 'stages.load.deps' in 'dvc.yaml': Could not find 'data.csv'"], True,
+     ["ERROR: failed to parse 'stages.load.deps' in 'dvc.yaml': Could not find 'data.csv'"], False,
      "dvc.yaml takes the data file's path from params.yaml, which is missing: `git checkout HEAD -- params.yaml`"),
     ("models.yaml broken", "printf 'models:\\n  knn: [\\n' > models.yaml", ["exp", "run"],
      ["ERROR: unable to read: 'models.yaml', YAML file structure is corrupted"], False,
@@ -120,7 +128,8 @@ BLOCKED = ("another DVC command running", "`dvc repro` in another terminal", "`d
 
 
 def table():
-    rows = ["| you ran | DVC says | params.yaml changed | the fix |", "|---|---|---|---|"]
+    rows = ["| you ran | DVC says (or check_params, right after DVC) | DVC rewrote params.yaml | the fix |",
+            "|---|---|---|---|"]
 
     def code(text):
         return f"`` {text} ``" if "`" in text else f"`{text}`"
