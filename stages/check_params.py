@@ -23,7 +23,12 @@ from stages.files import write_text
 from stages.models import constructor_arguments, model_settings, read_models
 from stages.params import CORE_SECTIONS, SCHEMA, model_setting, read_params
 
-RESTORE = "touch {path} && git checkout -- {path}"
+# Back to the committed params and outputs after any failed or interrupted `dvc exp run` (tests/test_interrupts.py
+# sends SIGINT, SIGTERM and SIGKILL at several moments of one and follows this): unstage what DVC staged
+# (SIGTERM leaves params.yaml and dvc.lock staged, so `git checkout -- params.yaml` would restore the
+# experiment's values), make git look at the files again (its index may call an edited file unchanged),
+# take both from HEAD, and let DVC restore the outputs (from its cache, or by rerunning the stages).
+RESTORE = "git reset -q && touch {path} {lock} && git checkout HEAD -- {path} {lock} && dvc repro"
 
 
 def _git(args, folder):
@@ -40,6 +45,8 @@ def _ok(result):
 
 def repair_git_stat_cache(path):
     """True if git's index called ``path`` unchanged although its bytes differ; git now looks again."""
+    if not os.path.isfile(path):  # a pipe or a device: never hashed (reading it would not end)
+        return False
     folder, name = os.path.split(os.path.abspath(path))
     staged = _git(["ls-files", "--stage", "--", name], folder)
     if not _ok(staged) or not staged.stdout.strip():
@@ -58,6 +65,8 @@ def keys_changed_since_head(path):
     """Dotted keys whose values differ from the committed params file ([] if none or no git)."""
     import yaml
 
+    if not os.path.isfile(path):
+        return []
     folder, name = os.path.split(os.path.abspath(path))
     committed = _git(["show", f"HEAD:./{name}"], folder)
     if not _ok(committed):
@@ -86,6 +95,12 @@ def _diff(before, after, prefix=""):
     for key in sorted(set(before) | set(after), key=str):
         keys += _diff(before.get(key), after.get(key), f"{prefix}{key}.")
     return keys
+
+
+def restore_command(path):
+    """RESTORE for the params file ``path`` and the dvc.lock beside it."""
+    path = str(path)
+    return RESTORE.format(path=path, lock=os.path.join(os.path.dirname(path), "dvc.lock"))
 
 
 def whole_file_schema(entries):
@@ -147,7 +162,7 @@ def main(argv=None):
         if not changed:
             raise
         raise StageError(f"{error} (differs from git HEAD at {', '.join(changed)}: if a failed `dvc exp run -S` "
-                         f"left it, restore it with `{RESTORE.format(path=path)}`)") from None
+                         f"left it, restore it with `{restore_command(path)}`)") from None
     csv = params["data"]["csv"]
     if os.path.isdir(csv):
         raise StageError(f"{args.params}: data.csv = {csv!r} is a directory; point it at the CSV file itself")
