@@ -52,7 +52,7 @@ def _score(value):
 CV_KEYS = {"mse_mean": _score, "mse_std": _score, "mse_min": _score, "mse_max": _score}
 CV_OPTIONAL = {"sampled_rows": _count}
 FIT_KEYS = {"train_mse": _score}
-FIT_OPTIONAL = {"train_mse_sampled_rows": _count, "n_iter": _count, "best_trial": _count,
+FIT_OPTIONAL = {"train_mse_sampled_rows": _count, "n_iter": _count, "steps_needed": _count, "best_trial": _count,
                 "converged": lambda value: isinstance(value, bool)}
 # Sizes no fit writes: a model of the most rows a fit keeps within its memory limit is far below this,
 # and the file is refused before it is parsed (a 1 GB JSON file takes about 4 GB to read).
