@@ -124,7 +124,12 @@ def whole_file_schema(entries):
 
 
 def check_models(entries, params, source):
-    """Every model's params keys exist and fit its class (a section's keys are constructor arguments)."""
+    """Every model's params keys exist and fit its class (a section's keys are constructor arguments).
+
+    A model whose keys SCHEMA checks one by one (the tutorial's) is not imported: this stage reruns on
+    every params change, and a model's module brings numpy. A model of the user's is imported, and its
+    section held against its constructor.
+    """
     import yaml
 
     with open(source, encoding="utf-8") as handle:
@@ -134,6 +139,8 @@ def check_models(entries, params, source):
             if key not in params and key not in raw:
                 raise StageError(f"{source}: missing section '{key}', which models.yaml's {entry.name} reads; add "
                                  f"its settings (`{key}: {{...}}`) or list [seed] in models.yaml for a model without")
+        if all(key in SCHEMA or any(name.startswith(key + ".") for name in SCHEMA) for key in entry.params):
+            continue
         model_settings(entry, {**params, **{key: raw.get(key) or {} for key in entry.params if key not in params}},
                        source)
 
