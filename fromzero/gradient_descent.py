@@ -181,10 +181,10 @@ class GradientDescentLinear(LinearPrediction):
         step), on z's scale."""
         losses, partials, steps, rate, tol = [], [], int(self.steps), self.learning_rate, self.tol
         abs_cov, previous = np.abs(data.cov), np.inf
-        for step in (progress or iter)(range(steps + 1)):
-            with np.errstate(over="ignore", invalid="ignore"):  # check_descent catches it
+        with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss: check_descent catches it
+            for step in (progress or iter)(range(steps + 1)):
                 loss, grad_coef, grad_b = moment_loss_and_gradient(coef, b, data)
-                largest = max(np.max(np.abs(grad_coef)), abs(grad_b))
+                largest = max(np.abs(grad_coef).max(), abs(grad_b))
                 new_coef, new_b = coef - rate * grad_coef, b - rate * grad_b  # w <- w - η·dL/dw
                 at_floor = False
                 if not loss < previous:  # no progress: divergence, or the loss at its rounding floor
@@ -193,16 +193,16 @@ class GradientDescentLinear(LinearPrediction):
                     # At the floor when each partial is lost in its own rounding or too small to move its parameter.
                     at_floor = (np.all((np.abs(grad_coef) <= coef_error) | (new_coef == coef))
                                 and (abs(grad_b) <= b_error or new_b == b))
-            if step == 0 and largest < tol:
-                raise ValueError(f"tol = {tol:g} is above every partial derivative at the start (the largest is "
-                                 f"{largest:.3g}): the descent would stop before its first step; lower tol")
-            losses.append(loss)
-            partials.append(largest)
-            previous = loss
-            converged = largest < tol or at_floor
-            if converged or step == steps:
-                return coef, b, losses, converged, partials
-            coef, b = new_coef, new_b
+                if step == 0 and largest < tol:
+                    raise ValueError(f"tol = {tol:g} is above every partial derivative at the start (the largest "
+                                     f"is {largest:.3g}): the descent would stop before its first step; lower tol")
+                losses.append(loss)
+                partials.append(largest)
+                previous = loss
+                converged = largest < tol or at_floor
+                if converged or step == steps:
+                    return coef, b, losses, converged, partials
+                coef, b = new_coef, new_b
 
 
 def _steps_needed(partials, tol):
