@@ -65,15 +65,17 @@ class KNearestNeighbors(Estimator):
         """The cost, measured here, of a fit on (n_samples, n_features), writing it with ``to_dict``, and
         predicting ``n_predictions`` rows: {"bytes": (setting, peak bytes), "seconds": (setting, seconds)}.
 
-        The fit is an index (a sort, or a k-d tree) and the model is its training rows: about 80 bytes a
-        value while they become JSON. A query holds and sums its k neighbours (about 24 bytes and 100 ns
-        a neighbour) after a search: about 1 µs in one or two dimensions, while from about 10 dimensions
-        a k-d tree visits most rows (about 0.2 ns a row·feature: 4,200 queries a second at 10^5 rows × 12).
+        The fit is an index (a sort, or a k-d tree) and the model is its training rows: about 110 bytes a
+        row and 170 a value while they become JSON (measured: 10^5 to 10^6 rows, 1 and 12 features). A query
+        holds and sums its k neighbours (about 24 bytes and 0.5 µs a neighbour, 5 µs in all in one or two
+        dimensions); from about 4 dimensions the k-d tree visits a growing share of the rows, about
+        7.7 ns × n^0.7 a feature at 12 features, more for a larger k (4 ms a query at 8·10^5 rows × 12, k = 50).
         """
-        k = int(self.k)
-        tree = min(1.0, max(0.0, (n_features - 2) / 10))  # how far the k-d tree has degraded to brute force
-        per_query = 1e-6 + 100e-9 * k + 2e-10 * n_samples * n_features * tree
-        return {"bytes": ("k", 80.0 * n_samples * (n_features + 1) + 24.0 * k * n_predictions),
+        k = min(int(self.k), max(n_samples, 1))  # a k beyond the rows cannot run: fit says so, naming k
+        tree = min(1.0, max(0.0, (n_features - 2) / 10)) ** 1.5  # how far the k-d tree has degraded to brute force
+        search = 7.7e-9 * max(n_samples, 1) ** 0.7 * n_features * tree * (1 + 0.6 * np.sqrt(k))
+        per_query = 5e-6 + 0.5e-6 * k + search
+        return {"bytes": ("k", 110.0 * n_samples + 170.0 * n_samples * (n_features + 1) + 24.0 * k * n_predictions),
                 "seconds": ("k", 2e-7 * n_samples * np.log2(max(n_samples, 2)) + per_query * n_predictions)}
 
     def to_dict(self):

@@ -296,15 +296,21 @@ class SigmoidNet(Estimator):
         """The measured cost of one fit on (n_samples, n_features) and of predicting ``n_predictions`` rows:
         {"bytes": (setting, peak bytes), "seconds": (setting, seconds)}.
 
-        A step holds a few (batch, hidden) arrays, about 40 bytes a row·unit, and costs about 20 ns a
-        row·unit·feature plus a fixed 45 µs (the hand-derived gradient) or 165 µs (autodiff, which builds
-        its graph each step); L-BFGS's iterations cost about as much as steps, with ~2 evaluations each.
+        Measured here (CPU time, 10^3 to 10^6 rows): the loss on the whole training set (before, after,
+        the training MSE) holds about 48 bytes a row·unit; autodiff's graph of a batch about 270 bytes a
+        row·unit (480 under L-BFGS). A step costs about 45 ns a row·unit of its batch (65 with autodiff),
+        1 ns a row·unit·feature, and a fixed 45 µs (the hand-derived gradient) or 165 µs (autodiff, which
+        builds its graph each step); an L-BFGS iteration about a step plus 1.5 ms of scipy's own.
         """
-        batch = min(int(auto_batch_size(self.batch_size, n_samples, self.optimizer)) or n_samples, n_samples)
-        step = (165e-6 if self.gradients == "autodiff" else 45e-6) + 20e-9 * batch * self.hidden * n_features
-        step *= 2 if self.optimizer == "lbfgs" else 1
-        rows = max(batch, n_predictions)
-        return {"bytes": ("hidden", 40.0 * rows * self.hidden), "seconds": ("steps", step * self.steps)}
+        n, units, autodiff, lbfgs = n_samples, int(self.hidden), self.gradients == "autodiff", self.optimizer == "lbfgs"
+        batch = min(int(auto_batch_size(self.batch_size, n, self.optimizer)) or n, n)
+        graph = (480.0 if lbfgs else 270.0) if autodiff else 0.0
+        memory = 48.0 * max(n, n_predictions) * units + graph * batch * units + 16.0 * n * (n_features + 1)
+        step = (165e-6 if autodiff else 45e-6) + (65e-9 if autodiff else 45e-9) * batch * units \
+            + 1e-9 * batch * units * n_features
+        step += 1.5e-3 if lbfgs else 0.0
+        whole_set = 45e-9 * (8 * n + n_predictions) * units * (1 + n_features / 45)
+        return {"bytes": ("hidden", memory), "seconds": ("steps", step * int(self.steps) + whole_set)}
 
     def predict(self, X):
         """X (n, d) or (n,) for d = 1 -> (n,)."""

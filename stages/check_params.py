@@ -23,7 +23,12 @@ from stages.files import write_text
 from stages.models import constructor_arguments, model_settings, read_models
 from stages.params import CORE_SECTIONS, SCHEMA, model_setting, read_params
 
-RESTORE = "touch {path} && git checkout -- {path}"
+# Back to the committed params and outputs after any failed or interrupted `dvc exp run` (tests/test_interrupts.py
+# sends SIGINT, SIGTERM and SIGKILL at several moments of one and follows this): unstage what DVC staged
+# (SIGTERM leaves params.yaml and dvc.lock staged, so `git checkout -- params.yaml` would restore the
+# experiment's values), make git look at the files again (its index may call an edited file unchanged),
+# take both from HEAD, and let DVC restore the outputs (from its cache, or by rerunning the stages).
+RESTORE = "git reset -q && touch {path} {lock} && git checkout HEAD -- {path} {lock} && dvc repro"
 
 
 def _git(args, folder):
@@ -40,6 +45,8 @@ def _ok(result):
 
 def repair_git_stat_cache(path):
     """True if git's index called ``path`` unchanged although its bytes differ; git now looks again."""
+    if not os.path.isfile(path):  # a pipe or a device: never hashed (reading it would not end)
+        return False
     folder, name = os.path.split(os.path.abspath(path))
     staged = _git(["ls-files", "--stage", "--", name], folder)
     if not _ok(staged) or not staged.stdout.strip():
@@ -58,6 +65,8 @@ def keys_changed_since_head(path):
     """Dotted keys whose values differ from the committed params file ([] if none or no git)."""
     import yaml
 
+    if not os.path.isfile(path):
+        return []
     folder, name = os.path.split(os.path.abspath(path))
     committed = _git(["show", f"HEAD:./{name}"], folder)
     if not _ok(committed):
@@ -88,6 +97,12 @@ def _diff(before, after, prefix=""):
     return keys
 
 
+def restore_command(path):
+    """RESTORE for the params file ``path`` and the dvc.lock beside it."""
+    path = str(path)
+    return RESTORE.format(path=path, lock=os.path.join(os.path.dirname(path), "dvc.lock"))
+
+
 def whole_file_schema(entries):
     """{dotted key: check} for every key params.yaml may hold, given the models of models.yaml.
 
@@ -109,7 +124,12 @@ def whole_file_schema(entries):
 
 
 def check_models(entries, params, source):
-    """Every model's params keys exist and fit its class (a section's keys are constructor arguments)."""
+    """Every model's params keys exist and fit its class (a section's keys are constructor arguments).
+
+    A model whose keys SCHEMA checks one by one (the tutorial's) is not imported: this stage reruns on
+    every params change, and a model's module brings numpy. A model of the user's is imported, and its
+    section held against its constructor.
+    """
     import yaml
 
     with open(source, encoding="utf-8") as handle:
@@ -119,6 +139,8 @@ def check_models(entries, params, source):
             if key not in params and key not in raw:
                 raise StageError(f"{source}: missing section '{key}', which models.yaml's {entry.name} reads; add "
                                  f"its settings (`{key}: {{...}}`) or list [seed] in models.yaml for a model without")
+        if all(key in SCHEMA or any(name.startswith(key + ".") for name in SCHEMA) for key in entry.params):
+            continue
         model_settings(entry, {**params, **{key: raw.get(key) or {} for key in entry.params if key not in params}},
                        source)
 
@@ -147,7 +169,7 @@ def main(argv=None):
         if not changed:
             raise
         raise StageError(f"{error} (differs from git HEAD at {', '.join(changed)}: if a failed `dvc exp run -S` "
-                         f"left it, restore it with `{RESTORE.format(path=path)}`)") from None
+                         f"left it, restore it with `{restore_command(path)}`)") from None
     csv = params["data"]["csv"]
     if os.path.isdir(csv):
         raise StageError(f"{args.params}: data.csv = {csv!r} is a directory; point it at the CSV file itself")

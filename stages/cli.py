@@ -6,37 +6,97 @@ keeps its traceback.
 
 import argparse
 import functools
+import signal
 import sys
 from pathlib import Path
 
 from stages.errors import StageError
 from stages.params import read_params
 
-__all__ = ["StageError", "check_work", "divergence_message", "path_option", "stage_arguments", "stage_main",
-           "stage_parser"]
+__all__ = ["Interrupted", "StageError", "check_work", "divergence_message", "largest_that_fits", "name_stage", "path_option",
+           "stage_arguments", "stage_main", "stage_parser"]
+
+
+class Interrupted(BaseException):
+    """SIGTERM (``kill``, ``timeout``, a cancelled CI job), raised where the stage was, as Ctrl-C raises
+    KeyboardInterrupt: so ``finally`` blocks run and a stage's temporaries are removed."""
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted()
+
+
+UNTOUCHED = "its outputs are all as they were or all new, none half-written"
+_NAMES = []  # the running stage's name, as ``name_stage`` gave it (innermost last)
+
+
+def name_stage(name):
+    """Name the running stage in its messages (``fit@knn``), once its arguments are parsed."""
+    if _NAMES:
+        _NAMES[-1] = name
 
 
 def stage_main(main):
     """Wrap a ``main(argv)`` so a StageError prints one line and returns 1.
 
-    Otherwise the wrapper returns what ``main`` returned (None counts as 0).
+    Otherwise the wrapper returns what ``main`` returned (None counts as 0). Ctrl-C (SIGINT) and
+    SIGTERM print one line naming the stage and return 130 and 143 (128 + the signal, as a shell
+    reports them); a file the system refuses to read or write (a read-only folder, a full disk, no
+    permission) and running out of memory are one line and 1 too. Anything else is a bug and keeps
+    its traceback. A script serving several stages names the one it runs with ``name_stage``.
     """
 
     @functools.wraps(main)
     def wrapper(argv=None):
+        _NAMES.append(_stage_name(main, sys.argv[1:] if argv is None else list(argv)))
+        previous = _install(signal.SIGTERM, _raise_interrupted)
         try:
             status = main(argv)
         except StageError as error:
-            spec = main.__globals__.get("__spec__")  # "stages.gd" even when run as __main__
-            name = (spec.name if spec else main.__module__).rsplit(".", 1)[-1]
-            argv_ = sys.argv[1:] if argv is None else argv
-            if "--name" in argv_[:-1]:  # one script serving several stages names the stage it runs
-                name = argv_[argv_.index("--name") + 1]
-            print(f"error: {name}: {error}", file=sys.stderr)
-            return 1
+            return _fail(_NAMES[-1], error, 1)
+        except KeyboardInterrupt:
+            return _fail(_NAMES[-1], f"interrupted by SIGINT (Ctrl-C); {UNTOUCHED}", 130)
+        except Interrupted:
+            return _fail(_NAMES[-1], f"interrupted by SIGTERM; {UNTOUCHED}", 143)
+        except MemoryError:
+            return _fail(_NAMES[-1], "ran out of memory (the machine, or a limit such as `ulimit -v`, refused "
+                                     "more); use fewer rows or smaller settings", 1)
+        except OSError as error:
+            if error.filename is None:  # not about a file: a bug or the system, keep the traceback
+                raise
+            return _fail(_NAMES[-1], f"{error.filename}: cannot be read or written ({error.strerror or error})", 1)
+        finally:
+            _install(signal.SIGTERM, previous)
+            _NAMES.pop()
         return status or 0
 
     return wrapper
+
+
+def _stage_name(main, argv):
+    spec = main.__globals__.get("__spec__")  # "stages.fit" even when run as __main__
+    stage = (spec.name if spec else main.__module__).rsplit(".", 1)[-1]
+    if "--name" in argv[:-1]:  # one script serving several stages names the stage it runs
+        stage = argv[argv.index("--name") + 1]
+    return stage
+
+
+def _fail(stage, message, status):
+    try:
+        print(f"error: {stage}: {message}", file=sys.stderr)
+    except (OSError, ValueError):  # stderr closed (the terminal went away): the exit status says it
+        pass
+    return status
+
+
+def _install(signum, handler):
+    """Set a signal's handler where Python allows it (the main thread); the previous one, or None."""
+    if handler is None:
+        return None
+    try:
+        return signal.signal(signum, handler)
+    except (ValueError, OSError):  # not the main thread
+        return None
 
 
 def stage_parser(description, reads):
@@ -104,14 +164,29 @@ def check_work(key, value, rows, bytes_per_unit, seconds_per_unit=0.0, *, source
     if seconds_per_unit:
         limits.append(WORK_SECONDS / (rows * seconds_per_unit))
     most = max(int(min(limits)), 0)
+    what = what or f"{rows} rows"  # e.g. "4096 rows × 3 features" when a unit is a row·feature
+    raise StageError(f"{source}: {key} = {value} is too large for {what}: it would need about "
+                     f"{work_needs(need_bytes, need_seconds)}; at most {most} on this data")
+
+
+def largest_that_fits(fits, low, high):
+    """The largest whole number in [low, high] for which ``fits`` holds (``fits`` monotone), or low - 1."""
+    if not fits(low):
+        return low - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle - 1)
+    return low
+
+
+def work_needs(need_bytes, need_seconds):
+    """What work beyond the limits would need, in words: "1.2 GiB of memory (the limit is 1 GiB)", ..."""
     needs = []
     if need_bytes > WORK_BYTES:
         needs.append(f"{_amount(need_bytes / 2**30)} GiB of memory (the limit is {WORK_BYTES / 2**30:g} GiB)")
     if need_seconds > WORK_SECONDS:
         needs.append(f"{_amount(need_seconds / 60)} minutes (the limit is {WORK_SECONDS / 60:g})")
-    what = what or f"{rows} rows"  # e.g. "4096 rows × 3 features" when a unit is a row·feature
-    raise StageError(f"{source}: {key} = {value} is too large for {what}: it would need about "
-                     f"{' and '.join(needs)}; at most {most} on this data")
+    return " and ".join(needs)
 
 
 def _amount(x):

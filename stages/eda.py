@@ -9,7 +9,8 @@ blank in the heatmap, never a crash. Metrics: details.eda.<feature>.corr and .ra
 import numpy as np
 
 from stages.cli import stage_arguments, stage_main
-from stages.files import all_or_nothing, read_columns, save_figure, split_header, write_columns, write_json
+from stages.figures import MAX_SCATTER_POINTS
+from stages.files import all_or_nothing, column_chunks, save_figure, split_header, write_columns, write_json
 
 MAX_SCATTER_PANELS = 4
 # The heatmap and correlation.json show the target and the columns most correlated with it, at most
@@ -19,32 +20,66 @@ MATRIX_COLUMNS = 30
 CONSTANT_NOTE = "constant on the training split: its correlation is undefined (null)"
 
 
-def correlations(values):
-    """Pearson correlations of the columns of ``values`` (n, c); NaN wherever a column is constant."""
-    centred = values - values.mean(axis=0)
-    scale = np.sqrt((centred * centred).sum(axis=0))
-    constant = ~(scale > 0) | np.all(values == values[:1], axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        unit = centred / np.where(constant, 1.0, scale)
-        corr = np.clip(unit.T @ unit, -1.0, 1.0)
-    corr[constant, :] = np.nan
-    corr[:, constant] = np.nan
-    np.fill_diagonal(corr, np.where(constant, np.nan, 1.0))
-    return corr, constant
+class Moments:
+    """Pearson correlations from sums over the rows, read a chunk at a time (stages/files.py column_chunks):
+    the stage holds a chunk and a few numbers a column, never the whole split (10^7 rows × 14 columns would
+    be 1.1 GB as floats, and 3.4 GB while numpy parsed them).
 
+    Three passes, as the arithmetic of the whole-array version goes: the means (and which columns are
+    constant), then the centred sums of squares and each column's centred products with the target, then
+    the matrix of the columns shown. A constant column has no correlation: NaN.
+    """
 
-def target_correlations(values, t):
-    """Pearson correlation of every column of ``values`` (n, c) with column ``t``: (c,), NaN where constant."""
-    centred = values - values.mean(axis=0)
-    scale = np.sqrt((centred * centred).sum(axis=0))
-    constant = ~(scale > 0) | np.all(values == values[:1], axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        unit = centred / np.where(constant, 1.0, scale)
-        r = np.clip(unit.T @ unit[:, t], -1.0, 1.0)
-    r[constant] = np.nan
-    if constant[t]:
-        r[:] = np.nan
-    return r
+    def __init__(self, path, names, target):
+        self.path, self.names = path, names
+        self.n, total = 0, np.zeros(len(names))
+        low, high = np.full(len(names), np.inf), np.full(len(names), -np.inf)
+        for chunk in column_chunks(path, names):
+            self.n += len(chunk)
+            total += chunk.sum(axis=0)
+            low, high = np.minimum(low, chunk.min(axis=0)), np.maximum(high, chunk.max(axis=0))
+        self.mean, self.t = total / self.n, names.index(target)
+        squares, products = np.zeros(len(names)), np.zeros(len(names))
+        for chunk in column_chunks(path, names):
+            centred = chunk - self.mean
+            squares += (centred * centred).sum(axis=0)
+            products += centred.T @ centred[:, self.t]
+        self.scale = np.sqrt(squares)
+        self.constant = ~(self.scale > 0) | (low == high)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.clip(products / np.where(self.constant, 1.0, self.scale) / np.where(
+                self.constant[self.t], 1.0, self.scale[self.t]), -1.0, 1.0)
+        r[self.constant] = np.nan
+        if self.constant[self.t]:
+            r[:] = np.nan
+        self.target_r = r
+
+    def matrix(self, shown):
+        """(corr (c, c) of the columns ``shown``, NaN where a column is constant; their constant flags)."""
+        index = [self.names.index(name) for name in shown]
+        cross = np.zeros((len(index), len(index)))
+        for chunk in column_chunks(self.path, self.names):
+            centred = chunk[:, index] - self.mean[index]
+            cross += centred.T @ centred
+        constant, scale = self.constant[index], self.scale[index]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            unit = np.where(constant, 1.0, scale)
+            corr = np.clip(cross / np.outer(unit, unit), -1.0, 1.0)
+        corr[constant, :] = np.nan
+        corr[:, constant] = np.nan
+        np.fill_diagonal(corr, np.where(constant, np.nan, 1.0))
+        return corr, constant
+
+    def columns_at(self, columns, rows):
+        """The values of ``columns`` at the (sorted) row numbers ``rows``: {name: (len(rows),)}."""
+        index = [self.names.index(name) for name in columns]
+        found, start = [], 0
+        for chunk in column_chunks(self.path, self.names):
+            inside = rows[(rows >= start) & (rows < start + len(chunk))] - start
+            found.append(chunk[inside][:, index])
+            start += len(chunk)
+        values = np.concatenate(found) if found else np.empty((0, len(index)))
+        return {name: values[:, i] for i, name in enumerate(columns)}
 
 
 def ranking(names, r, target):
@@ -99,15 +134,14 @@ def main(argv=None):
         "metrics": "the JSON file of each feature's correlation and rank"}, READS)
     features, target = params["data"]["features"], params["data"]["target"]
     names = split_header(args.train)
-    values = read_columns(args.train, names)
-    t = names.index(target)
-    ranked = ranking(names, target_correlations(values, t), target)
+    moments = Moments(args.train, names, target)
+    ranked = ranking(names, moments.target_r, target)
     corr_of = {name: r for name, r, _ in ranked}
     rank_of = {name: rank for name, _, rank in ranked}
     # The matrix: the target, the features, then the columns most correlated with the target.
     shown_columns = list(dict.fromkeys([target, *features, *(name for name, _, _ in ranked)]))[:MATRIX_COLUMNS]
     shown_columns = [name for name in names if name in shown_columns]  # in the file's order
-    corr, constant = correlations(values[:, [names.index(name) for name in shown_columns]])
+    corr, constant = moments.matrix(shown_columns)
 
     matrix = {row: {col: (None if not np.isfinite(corr[i, j]) else float(corr[i, j]))
                     for j, col in enumerate(shown_columns)} for i, row in enumerate(shown_columns)}
@@ -119,7 +153,11 @@ def main(argv=None):
         if corr_of[feature] is None:
             metrics[feature]["note"] = CONSTANT_NOTE
     shown = sorted(features, key=lambda f: (rank_of[f] is None, rank_of[f] or 0))[:MAX_SCATTER_PANELS]
-    y = values[:, names.index(target)]
+    # The scatter's points: every row up to its limit, else the seeded sample stages/figures.py draws.
+    rows = np.arange(moments.n) if moments.n <= MAX_SCATTER_POINTS else \
+        np.sort(np.random.default_rng(0).choice(moments.n, size=MAX_SCATTER_POINTS, replace=False))
+    points = moments.columns_at([*shown, target], rows)
+    y = points.pop(target)
     with all_or_nothing():  # the pictures are drawn first: a failure leaves every old output as it was
         write_json(args.out_dir / "correlation.json", matrix, digits=4)
         write_columns(args.out_dir / "ranking.csv", {
@@ -127,7 +165,7 @@ def main(argv=None):
             "correlation": ["" if r is None else f"{r:.4f}" for _, r, _ in ranked],
             "rank": ["" if rank is None else rank for _, _, rank in ranked]})
         save_figure(draw_heatmap(shown_columns, corr), args.out_dir / "heatmap.png")
-        save_figure(draw_scatter({f: values[:, names.index(f)] for f in shown}, y, target, corr_of),
+        save_figure(draw_scatter(points, y, target, corr_of),
                     args.out_dir / "scatter.png")
         write_json(args.metrics, {"details": {"eda": metrics}})
 

@@ -20,6 +20,7 @@ estimate, a figure hook).
 """
 
 import inspect
+import re
 import sys
 
 import numpy as np
@@ -27,7 +28,9 @@ import numpy as np
 from fromzero.cross_validation import kfold_indices
 from fromzero.errors import DivergenceError
 from fromzero.linear import mean_squared_error
-from stages.cli import StageError, check_work, divergence_message, path_option, stage_main, stage_parser
+from stages import cli
+from stages.cli import (StageError, divergence_message, largest_that_fits, name_stage, path_option, stage_main,
+                        stage_parser, work_needs)
 from stages.files import all_or_nothing, loss_curve, read_xy, save_figure, write_columns, write_json, write_model
 from stages.figures import model_figures
 from stages.models import build_model, constructor_arguments, model_settings, parse_entry, setting_key
@@ -95,18 +98,38 @@ class Fitter:
         if key is None:
             return f"params.yaml: {', '.join(self.entry.params)}: {self.entry.name}'s fit diverged {where} ({error})"
         value = value_of(self.params, key)
+        changed = self.changed_settings(exclude="learning_rate")
+        also = f" (with {', '.join(changed)}, which may cause it too)" if changed else ""
         if where == "on the training split":
-            return divergence_message(error, key, value)
+            return divergence_message(error, key, value) + also
         return (f"params.yaml: {key} = {value:g} fits the training split but {self.entry.name} diverges {where} "
-                f"(the loss {error.reason} at step {error.step}); lower {key}, e.g. to {value / 2:g}")
+                f"(the loss {error.reason} at step {error.step}); lower {key}, e.g. to {value / 2:g}{also}")
+
+    def changed_settings(self, exclude):
+        """"key = value" of the settings other than ``exclude`` that differ from the class's defaults."""
+        defaults = {name: parameter.default for name, parameter in
+                    inspect.signature(self.entry.model_class).parameters.items()}
+        return [f"{setting_key(self.entry, self.params, name)} = {_shown(value)}"
+                for name, value in model_settings(self.entry, self.params).items()
+                if name not in (exclude, "seed") and name in defaults and value != defaults[name]
+                and setting_key(self.entry, self.params, name)]
 
     def unsuited(self, error, where, rows):
         settings = model_settings(self.entry, self.params)
         argument = next((name for name in settings if str(error).startswith(name)), None)
         key = setting_key(self.entry, self.params, argument) if argument else None
         what = f"{key} = {value_of(self.params, key)!r}" if key else ", ".join(self.entry.params)
-        lower = f"change {key or 'its settings'}" + (" or cv.folds" if "fold" in where else "")
-        return f"params.yaml: {what} does not suit {self.entry.name} {where} ({rows} rows): {error}; {lower}"
+        text, advice = str(error), f"change {key or 'its settings'}"
+        verb = re.search(rf"; (lower|raise|change) {argument}$", text) if argument else None
+        if verb:  # the library's own advice, in the params key's name: "...; lower tol" -> "; lower gd.tol"
+            text, advice = text[:verb.start()], f"{verb.group(1)} {key}"
+        advice += " or cv.folds" if "fold" in where else ""
+        return f"params.yaml: {what} does not suit {self.entry.name} {where} ({rows} rows): {text}; {advice}"
+
+
+def _shown(value):
+    """A setting's value as params.yaml writes it: true/false, numbers, quoted text."""
+    return str(value).lower() if isinstance(value, bool) else repr(value)
 
 
 def cross_validation(fitter, X, y, folds, seed):
@@ -131,29 +154,82 @@ def cross_validation(fitter, X, y, folds, seed):
     return summary
 
 
-def check_model_work(entry, params, model, rows, features, seeds, folds):
+class FitPlan:
+    """The fits the stage runs on ``rows`` × ``features``: the model (then predicting a sample of its rows, the
+    training MSE), ``seeds`` more, and one per fold on the cross-validation sample, predicting its held-out rows."""
+
+    def __init__(self, rows, features, seeds, folds):
+        self.rows, self.features, self.seeds, self.folds = rows, features, seeds, folds
+
+    def cost(self, model):
+        """(peak bytes, seconds) by ``model.work()``: the times add up, the largest fit's memory is the peak."""
+        rows, features, sample = self.rows, self.features, min(self.rows, CV_MAX_ROWS)
+        costs = [model.work(rows, features, sample)] + [model.work(rows, features, 0)] * self.seeds \
+            + [model.work(sample - sample // self.folds, features, sample // self.folds + 1)] * self.folds
+        return max(cost["bytes"][1] for cost in costs), sum(cost["seconds"][1] for cost in costs)
+
+    def fits(self, model):
+        need_bytes, need_seconds = self.cost(model)
+        return need_bytes <= cli.WORK_BYTES and need_seconds <= cli.WORK_SECONDS
+
+    def __str__(self):
+        return (f"{self.rows} training rows × {self.features} feature{'s' * (self.features != 1)} "
+                f"({1 + self.seeds + self.folds} fits: the model, {self.seeds} more seeds, {self.folds} folds)")
+
+
+def check_model_work(entry, params, model, rows, features, seeds, folds, data="the training split"):
     """Refuse settings whose fits here would need more than a stage's memory or time limit.
 
     ``model.work(n_samples, n_features, n_predictions)``, where the class has it, is the measured cost of
-    a fit that then predicts that many rows: {"bytes": (setting, peak), "seconds": (setting, time)}.
-    The stage fits the model once and predicts a sample of its rows (the training MSE), then ``seeds``
-    more times, then once per fold on the cross-validation sample, predicting each fold's held-out rows:
-    the times add up, the memory of the largest is the peak. The message names the setting's key.
+    a fit that then predicts that many rows: {"bytes": (setting, peak), "seconds": (setting, time)}; the
+    stage's fits are FitPlan's. The line names the setting to lower, its value, what the work would need
+    and the most that fits (found on ``work()`` itself, so every setting it prices counts: the gradient
+    method, the batch, the seeds). The setting is the one ``work()`` says sizes the cost, unless a whole-number
+    setting changed from its default is the cause (it alone, put back, makes the work fit). Settings changed
+    from their defaults that raise the cost are named beside it; when no value of the setting fits, the line
+    says how many training rows would.
     """
     if not hasattr(model, "work"):
         return
-    sample = min(rows, CV_MAX_ROWS)
-    costs = [model.work(rows, features, sample)] + [model.work(rows, features, 0)] * seeds \
-        + [model.work(sample - sample // folds, features, sample // folds + 1)] * folds
-    what = f"{rows} rows × {features} features ({1 + seeds + folds} fits: the model, {seeds} more seeds, {folds} folds)"
-    for kind in ("bytes", "seconds"):
-        setting = costs[0][kind][0]
-        total = max(cost[kind][1] for cost in costs) if kind == "bytes" else sum(cost[kind][1] for cost in costs)
-        key = setting_key(entry, params, setting)
-        value = value_of(params, key)
-        per_unit = total / value
-        check_work(key, value, 1, per_unit if kind == "bytes" else 0, per_unit if kind == "seconds" else 0,
-                   what=what)
+    plan = FitPlan(rows, features, seeds, folds)
+    need_bytes, need_seconds = plan.cost(model)
+    if need_bytes <= cli.WORK_BYTES and need_seconds <= cli.WORK_SECONDS:
+        return
+    kind, index = ("bytes", 0) if need_bytes > cli.WORK_BYTES else ("seconds", 1)
+    settings = {name: value for name, value in model.get_params().items() if name != "seed"}
+    defaults = {name: parameter.default for name, parameter in inspect.signature(type(model)).parameters.items()}
+
+    def variant(**changes):
+        return model.__class__(**{**model.get_params(), **changes})
+
+    raised = [name for name, value in settings.items() if name in defaults and value != defaults[name]
+              and plan.cost(variant(**{name: defaults[name]}))[index] < plan.cost(model)[index]]
+    whole = [name for name in raised if _is_whole(settings[name]) and plan.fits(variant(**{name: defaults[name]}))]
+    setting = whole[0] if whole else model.work(rows, features, 0)[kind][0]
+
+    def key_of(name):
+        return setting_key(entry, params, name) or f"{entry.params[0]}.{name}"
+
+    key, value = key_of(setting), settings[setting]
+    others = [f"{key_of(name)} = {settings[name]!r}" for name in raised if name != setting]
+    named = f"{key} = {value!r}" + (f" with {', '.join(others)}" if others else "")
+    needs = work_needs(need_bytes, need_seconds)
+    if not _is_whole(value):
+        raise StageError(f"params.yaml: {named} is too large for {plan}: it would need about {needs}")
+    most = largest_that_fits(lambda v: plan.fits(variant(**{setting: v})), 1, value)
+    if most >= 1:
+        fewer_seeds = seeds and FitPlan(rows, features, 0, folds).fits(model)
+        alternative = f" (or keep {key} and set seeds: 1)" if fewer_seeds else ""
+        raise StageError(f"params.yaml: {named} is too large for {plan}: it would need about {needs}; at most "
+                         f"{most} on this data{alternative}")
+    most_rows = largest_that_fits(lambda n: FitPlan(n, features, seeds, folds).fits(model), 1, rows)
+    raise StageError(f"{data}: {plan} are too many for {entry.name} at any {key}: it would need about {needs}; at "
+                     f"most {most_rows} training rows fit (a sample of data.csv, or fewer data.features), or leave "
+                     f"{entry.name} out of models.yaml")
+
+
+def _is_whole(value):
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def fit_summary(model, X, y, seed):
@@ -197,6 +273,7 @@ def loss_columns(model):
 def main(argv=None):
     args = parse_arguments(argv)
     entry = args.entry
+    name_stage(f"fit@{entry.name}")
     params = read_params(args.params, keys=[*COMMON, *entry.params], schema=settings_schema(entry))
     features, target = params["data"]["features"], params["data"]["target"]
     seed, folds = params["seed"], params["cv"]["folds"]
@@ -204,7 +281,7 @@ def main(argv=None):
     model = build_model(entry, params)
     seeded = "seed" in constructor_arguments(type(model))
     extra_seeds = [seed + i for i in range(1, params["seeds"])] if seeded else []
-    check_model_work(entry, params, model, len(X), X.shape[1], len(extra_seeds), folds)
+    check_model_work(entry, params, model, len(X), X.shape[1], len(extra_seeds), folds, data=args.train)
 
     progress = StageProgress(f"fit@{entry.name}")
     fitter = Fitter(entry, params, progress)

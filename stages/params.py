@@ -42,14 +42,24 @@ def _number(value):
     return value
 
 
-def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
+def _whole(value):
+    """``value`` as an int if it is a whole number, else None. ``3.0`` counts: DVC compares params by value,
+    so after `dvc exp run -S knn.k=3.0` it reruns nothing (3.0 == 3) and records 3.0; refusing it here would
+    only break the next run."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return None
 
 
 def positive_int(value):
-    if not _is_int(value) or value < 1:
+    number = _whole(value)
+    if number is None or number < 1:
         return None, "a whole number >= 1"
-    return value, None
+    return number, None
 
 
 class TooLarge(str):
@@ -59,31 +69,37 @@ class TooLarge(str):
 def bounded_int(low, high):
     """A whole number in [low, high]; above ``high`` the message says what it would cost."""
     def check(value, key=None):
-        if not _is_int(value) or value < low:
+        number = _whole(value)
+        if number is None or number < low:
             return None, f"a whole number >= {low}"
-        if value > high:
+        if number > high:
             cost = f" (which takes {BOUNDS[key][1]})" if key in BOUNDS else ""
             return None, TooLarge(f"at most {high}{cost}")
-        return value, None
+        return number, None
     check.takes_key = True
     return check
 
 
 def seed(value):
-    if not _is_int(value) or not 0 <= value < SEED_LIMIT:
+    number = _whole(value)
+    if number is None or not 0 <= number < SEED_LIMIT:
         return None, f"a whole number from 0 to {SEED_LIMIT - 1} (2**32 - 1, the split's limit)"
-    return value, None
+    return number, None
 
 
 def search_bound(value):
-    if not _is_int(value) or abs(value) > SEARCH_RANGE:
+    number = _whole(value)
+    if number is None or abs(number) > SEARCH_RANGE:
         return None, f"a whole number from {-SEARCH_RANGE} to {SEARCH_RANGE}"
-    return value, None
+    return number, None
 
 
 def batch_size(value):
-    if value == "auto" or (_is_int(value) and value >= 0):
+    number = _whole(value)
+    if value == "auto":
         return value, None
+    if number is not None and number >= 0:
+        return number, None
     return None, "'auto', 0 (full batch) or a whole number of rows >= 1"
 
 
@@ -256,12 +272,20 @@ def validate_params(raw, source="params.yaml", keys=None, schema=None):
             continue
         if key not in wanted:
             continue
+        unrepresentable = next((item for item in (value if isinstance(value, list) else [value])
+                                if isinstance(item, Unrepresentable)), None)
+        if unrepresentable is not None:
+            raise StageError(f"{source}: {key} = {value!r} is not allowed: {unrepresentable.text} "
+                             f"{unrepresentable.problem()}; write a number a 64-bit float holds")
         check = schema[key]
         result, allowed = check(value, key) if getattr(check, "takes_key", False) else check(value)
         if isinstance(allowed, TooLarge):
             raise StageError(f"{source}: {key} = {value!r} is too large: {allowed}")
         if allowed is not None:
-            raise StageError(f"{source}: {key} = {value!r} is not allowed: must be {allowed}")
+            # DVC writes `-S lr=1e-400` as `lr: 0.0`: the number as typed is gone; say what may have happened.
+            tiny = " (a number below about 5e-324, such as 1e-400, underflows to 0.0)" \
+                if isinstance(value, float) and value == 0.0 and not isinstance(value, Unrepresentable) else ""
+            raise StageError(f"{source}: {key} = {value!r} is not allowed: must be {allowed}{tiny}")
         checked[key] = result
     missing = [key for key in wanted if key not in checked and not getattr(schema[key], "optional", False)]
     if missing:
@@ -297,6 +321,37 @@ def _check_together(checked, source):
         if resamples < needed:
             raise StageError(f"{source}: evaluate.bootstrap = {resamples} is too few for evaluate.confidence = "
                              f"{confidence:g}: each tail needs 5 resamples, so at least {needed}")
+
+
+class Unrepresentable(float):
+    """A number as written that a 64-bit float cannot hold: ``1e-400`` reads as 0.0, ``1e400`` as inf.
+
+    It keeps its text, so a message shows the value as the user wrote it, and validation refuses it
+    whatever the key (else ``lr: 1e-400`` would be reported as ``lr = 0.0``).
+    """
+
+    def __new__(cls, value, text):
+        number = super().__new__(cls, value)
+        number.text = text
+        return number
+
+    def __repr__(self):
+        return self.text
+
+    def problem(self):
+        if self == 0:
+            return "is below the smallest 64-bit float (about 5e-324): it underflows to 0.0"
+        return f"is beyond the largest 64-bit float (about 1.8e308): it overflows to {'-' * (self < 0)}infinity"
+
+
+def _construct_float(loader, node):
+    value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    text = str(node.value)
+    mantissa = text.lower().split("e")[0]
+    if (value == 0 and any(digit in mantissa for digit in "123456789")) or \
+            (math.isinf(value) and "inf" not in text.lower()):
+        return Unrepresentable(value, text)
+    return value
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -339,10 +394,20 @@ def _yaml_12_scalars(loader):
 
 
 _yaml_12_scalars(_UniqueKeyLoader)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 def read_params(path="params.yaml", keys=None, schema=None):
     """Read and validate the params file (only ``keys``, or all of it); StageError on any problem."""
+    import os
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None  # missing: said below
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise StageError(f"{path}: is a pipe or a device, not a params file")  # reading it would never end
     try:
         with open(path, encoding="utf-8") as handle:
             raw = yaml.load(handle, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)

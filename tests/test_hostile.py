@@ -13,8 +13,11 @@ import zipfile
 
 import pytest
 
+import subprocess
+
+from stages.check_params import restore_command
 from stages.cli import StageError, check_work
-from tests.conftest import BOSTON_CSV, ROOT, dvc, git, only_error_line
+from tests.conftest import BOSTON_CSV, ROOT, dvc, dvc_env, git, only_error_line
 
 HEADER = "CRIM,ZN,INDUS,CHAS,NOX,RM,AGE,DIS,RAD,TAX,PTRATIO,B,LSTAT,MEDV"
 LINES = BOSTON_CSV.read_text().splitlines()  # line 1: counts, line 2: names, data from line 3
@@ -334,10 +337,11 @@ def check_params_repo(root):
     import yaml
 
     stage = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["check_params"]
-    stage["deps"] = ["stages", "fromzero"]  # the code, whole (dvc.yaml's own list is held by test_deps)
-    for folder in stage["deps"]:
+    stage["deps"] = ["stages", "fromzero", "tools", "models.yaml"]  # the code, whole (test_deps holds dvc.yaml's)
+    for folder in stage["deps"][:-1]:
         shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy2(ROOT / "params.yaml", root / "params.yaml")
+    for name in ("params.yaml", "models.yaml"):
+        shutil.copy2(ROOT / name, root / name)
     csv = yaml.safe_load((ROOT / "params.yaml").read_text())["data"]["csv"]
     (root / csv).parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(ROOT / csv, root / csv)
@@ -375,13 +379,14 @@ def test_a_failed_exp_run_never_leaves_params_silently_changed(tmp_path):
         out = again.stdout + again.stderr
         assert again.returncode != 0
         assert "lr = 'abc' is not allowed" in out and "differs from git HEAD at lr" in out
-        assert "touch params.yaml && git checkout -- params.yaml" in out
+        assert restore_command("params.yaml") in out
         assert git_sees_params_modified(repo)  # the protection: git tells the truth again
-        # docs/troubleshooting.md's recovery, which works whatever git's index believed:
-        os.utime(repo / "params.yaml")
-        git("checkout", "--", "params.yaml", cwd=repo)
-        git("checkout", "--", ".", cwd=repo)
+        # The recipe it prints (docs/troubleshooting.md's), which works whatever git's index believed:
+        recipe = subprocess.run(restore_command("params.yaml"), shell=True, cwd=repo, env=dvc_env(),
+                                capture_output=True, text=True)
+        assert recipe.returncode == 0, recipe.stdout + recipe.stderr
         assert (repo / "params.yaml").read_bytes() == committed
+        assert git("status", "--porcelain", cwd=repo).stdout == ""
     print(f"git's index called the edited params.yaml unchanged after {git_lied} of 5 failed runs")
 
 
@@ -411,9 +416,9 @@ def test_check_params_makes_git_see_a_params_file_its_index_calls_unchanged(proj
     assert run(project, "check_params") == 1
     line = only_error_line(capsys)
     assert "lr = 'abc' is not allowed" in line and "(differs from git HEAD at lr: if a failed `dvc exp run -S`" in line
-    assert "restore it with `touch " in line
+    assert f"restore it with `{restore_command(project.path('params.yaml'))}`" in line
     assert " M params.yaml" in sh("git", "status", "--porcelain")  # git sees it now
-    sh("git", "checkout", "--", "params.yaml")
+    sh("git", "checkout", "HEAD", "--", "params.yaml")
     assert params.read_text() == good
 
 
@@ -488,22 +493,3 @@ def test_eda_on_many_columns_ranks_them_all_and_draws_a_readable_matrix(project)
     assert len(matrix) == 30 and {"RM", "MEDV"} <= set(matrix)
     assert len((out / "ranking.csv").read_text().splitlines()) == 1 + 61
     assert json.loads((out / "eda.json").read_text())["details"]["eda"]["RM"]["rank"] == 1
-
-
-def test_a_huge_knn_k_on_large_data_is_refused_with_the_numbers(project, capsys):
-    # 50,000 rows: k = 3,500 (a fold has 4,000 rows) would hold 15,000 queries × 3,500 neighbours: 1.2 GiB.
-    import numpy as np
-
-    from stages import knn
-
-    rng = np.random.default_rng(0)
-    x = rng.normal(6.3, 0.7, size=50_000)
-    body = "\n".join(f"{a:.4f},{9 * a - 35:.4f}" for a in x)
-    prepare(project, "RM,MEDV\n" + body + "\n", {"knn.k": 3_500})
-    assert run(project, "load") == 0
-    p = project.path
-    assert knn.main(["--params", p("params.yaml"), "--train", p("train.csv"), "--test", p("test.csv"),
-                     "--model", p("knn.json"), "--cv", p("knn.cv.json"), "--metrics", p("knn_metrics.json")]) == 1
-    line = only_error_line(capsys)
-    assert "knn.k = 3500 is too large for 15000 query rows" in line and "GiB of memory" in line
-    assert not (project.root / "knn.json").exists()

@@ -1,0 +1,158 @@
+"""Interrupted runs: a stage stopped by Ctrl-C or SIGTERM says so in one line and leaves its outputs whole;
+an interrupted `dvc exp run` is undone by the one recipe check_params prints (issue 19, item 5)."""
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from stages.check_params import RESTORE, restore_command
+from tests.conftest import ROOT, dvc_env, only_error_line, run_stage
+
+
+# ---- tier 2: the stage itself ---------------------------------------------------------------------
+
+def test_ctrl_c_in_a_stage_is_one_line_naming_it_and_exit_130(project, capsys, monkeypatch):
+    from stages import fit
+
+    for name in ("check_params", "load"):
+        assert run_stage(project, name) == 0
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fit, "cross_validation", interrupted)
+    assert run_stage(project, "fit@gd") == 130
+    line = only_error_line(capsys)
+    assert line == "error: fit@gd: interrupted by SIGINT (Ctrl-C); its outputs are all as they were or all new, " \
+                   "none half-written"
+    assert not (project.root / "models/gd").exists()
+
+
+def stage_command(project, name):
+    from tests.conftest import stage_commands
+
+    module, argv = stage_commands()[name]
+    return [sys.executable, "-m", module, "--params", project.path("params.yaml"), *argv]
+
+
+@pytest.mark.parametrize("signum, status, words", [
+    (signal.SIGINT, 130, "interrupted by SIGINT (Ctrl-C)"),
+    (signal.SIGTERM, 143, "interrupted by SIGTERM"),
+])
+def test_a_signal_mid_fit_is_one_line_no_traceback_and_the_old_outputs_stay(project, signum, status, words):
+    """A real process, a real signal, halfway through a fit of the net (long on purpose)."""
+    for name in ("check_params", "load", "fit@net"):
+        assert run_stage(project, name) == 0
+    folder = project.root / "models/net"
+    before = {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+    project.set("net.steps", 200_000)
+    process = subprocess.Popen(stage_command(project, "fit@net"), cwd=project.root, stderr=subprocess.PIPE,
+                               text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    time.sleep(3.0)  # Python and numpy started, the descent under way
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == status, err
+    assert err.strip().splitlines() == [f"error: fit@net: {words}; its outputs are all as they were or all new, "
+                                        "none half-written"]
+    assert {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()} == before
+    assert not [path for path in project.root.rglob("*.tmp")]
+
+
+def test_signals_wait_while_a_stage_renames_its_outputs(tmp_path, monkeypatch):
+    """A signal that lands between two renames is held until the last: never a mix of old and new files."""
+    import stages.files as files
+
+    original = files._rename
+
+    def rename_then_interrupt(temporary, target):
+        original(temporary, target)
+        if Path(target).name == "a":
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C between the two renames
+            time.sleep(0.05)
+
+    for name in ("a", "b"):
+        files.write_text(tmp_path / name, "old\n")
+    monkeypatch.setattr(files, "_rename", rename_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        with files.all_or_nothing():
+            files.write_text(tmp_path / "a", "new\n")
+            files.write_text(tmp_path / "b", "new\n")
+    assert [(tmp_path / name).read_text() for name in ("a", "b")] == ["new\n", "new\n"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a", "b"]
+
+
+def test_the_restore_recipe_names_the_params_file_and_the_lock_beside_it():
+    assert restore_command("params.yaml") == ("git reset -q && touch params.yaml dvc.lock && "
+                                              "git checkout HEAD -- params.yaml dvc.lock && dvc repro")
+    assert "{path}" in RESTORE and "{lock}" in RESTORE
+
+
+# ---- tier 3: `dvc exp run` interrupted, then the recipe -----------------------------------------------
+
+# When the signal is sent: the first line DVC prints (the experiment's params already written), a stage
+# running (fit@gd, which lr reruns), and DVC committing the experiment (every stage done).
+MOMENTS = {"early": "Reproducing experiment", "mid-stage": "> python -m stages.fit gd",
+           "while DVC commits": "Stage 'plot_templates'"}
+# Ctrl-C reaches the terminal's whole process group; `kill` and `timeout` send SIGTERM to DVC alone;
+# SIGKILL (the OOM killer, a CI runner torn down) takes the whole group.
+SIGNALS = {"SIGINT": (signal.SIGINT, True), "SIGTERM": (signal.SIGTERM, False), "SIGKILL": (signal.SIGKILL, True)}
+
+
+def files_of(repo):
+    """{path: md5} of every file outside .git and .dvc: the workspace as a user sees it."""
+    found = {}
+    for path in sorted(Path(repo).rglob("*")):
+        relative = path.relative_to(repo).as_posix()
+        if path.is_file() and not relative.startswith((".git/", ".dvc/")):
+            found[relative] = hashlib.md5(path.read_bytes()).hexdigest()
+    return found
+
+
+def group_gone(pgid, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.pipeline
+@pytest.mark.parametrize("moment", list(MOMENTS))
+@pytest.mark.parametrize("signal_name", list(SIGNALS))
+def test_an_interrupted_exp_run_is_undone_by_the_recipe(pipeline_repo, signal_name, moment):
+    repo = pipeline_repo
+    committed = files_of(repo)
+    signum, whole_group = SIGNALS[signal_name]
+    process = subprocess.Popen([sys.executable, "-m", "dvc", "exp", "run", "-S", "lr=0.001"], cwd=repo,
+                               env=dvc_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if MOMENTS[moment] in line:
+            time.sleep(0.3)
+            os.killpg(process.pid, signum) if whole_group else process.send_signal(signum)
+            break
+    rest = process.stdout.read()
+    process.wait(timeout=120)
+    assert group_gone(process.pid), "a stage outlived DVC"  # SIGTERM to DVC alone: its stage runs to its end
+    assert MOMENTS[moment] in "".join(seen), "".join(seen) + rest
+    assert "Traceback" not in "".join(seen) + rest
+
+    recipe = restore_command("params.yaml")
+    result = subprocess.run(recipe, shell=True, cwd=repo, env=dvc_env(), capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout == ""
+    status = subprocess.run([sys.executable, "-m", "dvc", "status"], cwd=repo, env=dvc_env(), capture_output=True,
+                            text=True)
+    assert "up to date" in status.stdout, status.stdout
+    assert files_of(repo) == committed  # params.yaml as committed, every output byte for byte
