@@ -126,7 +126,7 @@ class GradientDescentLinear(LinearPrediction):
 
     iteration_name = "step"
 
-    def __init__(self, *, learning_rate=0.01, steps=2000, standardize=True, tol=1e-10, seed=0):
+    def __init__(self, *, learning_rate=0.01, steps=100_000, standardize=True, tol=1e-10, seed=0):
         self.learning_rate = learning_rate
         self.steps = steps
         self.standardize = standardize

@@ -98,7 +98,7 @@ class Fitter:
         if key is None:
             return f"params.yaml: {', '.join(self.entry.params)}: {self.entry.name}'s fit diverged {where} ({error})"
         value = value_of(self.params, key)
-        changed = self.changed_settings(exclude="learning_rate")
+        changed = self.changed_settings(exclude=("learning_rate", "steps", "tol"))  # none of these diverges
         also = f" (with {', '.join(changed)}, which may cause it too)" if changed else ""
         if where == "on the training split":
             return divergence_message(error, key, value) + also
@@ -106,12 +106,12 @@ class Fitter:
                 f"(the loss {error.reason} at step {error.step}); lower {key}, e.g. to {value / 2:g}{also}")
 
     def changed_settings(self, exclude):
-        """"key = value" of the settings other than ``exclude`` that differ from the class's defaults."""
+        """"key = value" of the settings other than those in ``exclude`` that differ from the class's defaults."""
         defaults = {name: parameter.default for name, parameter in
                     inspect.signature(self.entry.model_class).parameters.items()}
         return [f"{setting_key(self.entry, self.params, name)} = {_shown(value)}"
                 for name, value in model_settings(self.entry, self.params).items()
-                if name not in (exclude, "seed") and name in defaults and value != defaults[name]
+                if name not in (*exclude, "seed") and name in defaults and value != defaults[name]
                 and setting_key(self.entry, self.params, name)]
 
     def unsuited(self, error, where, rows):
