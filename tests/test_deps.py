@@ -172,3 +172,14 @@ def test_help_explains_every_option_and_names_the_params_read(name, capsys):
         assert "it reads no params" in shown
     else:
         assert all(key in reads for key in declared if not key.startswith("${")), (declared, reads)
+
+
+def test_the_lock_names_only_the_stages_of_the_pipeline():
+    """DVC never drops a removed stage's entry from dvc.lock; a stale one only slows every DVC command."""
+    from dvc.repo import Repo
+
+    with Repo(str(ROOT)) as repo:
+        names = {stage.addressing.split(":")[-1] for stage in repo.index.stages}
+    with open(ROOT / "dvc.lock", encoding="utf-8") as handle:
+        locked = set(yaml.safe_load(handle)["stages"])
+    assert locked == names, f"stale entries: {sorted(locked - names)}, missing: {sorted(names - locked)}"
