@@ -14,6 +14,8 @@ same for any valid file.
 The params reader understands the YAML that ``params.yaml`` uses (nested
 mappings by indentation, scalars, flow and block lists, comments). It compares
 values as text, which is what a twin needs: the value changed or it did not.
+An output given with a trailing ``/`` is a folder in the project (a model's
+folder, the pictures): the twin writes a folder of FOLDER_FILES files there.
 """
 
 import hashlib
@@ -64,6 +66,9 @@ def param_text(lines, key):
     return "<missing>"
 
 
+FOLDER_FILES = 5  # a model's folder holds 3 to 7 files (models/<name>/), the plots' folders 2 to 4
+
+
 def file_digest(path, digest):
     if os.path.isdir(path):
         for root, dirs, files in os.walk(path):
@@ -101,6 +106,12 @@ def main(argv):
         file_digest(dep, digest)
     stamp = digest.hexdigest()
     for out in groups["--outs"]:
+        if out.endswith("/"):  # a folder the project writes: a few files in it, as DVC would see the project's
+            os.makedirs(out, exist_ok=True)
+            for i in range(FOLDER_FILES):
+                with open(os.path.join(out, "%d.txt" % i), "w", encoding="utf-8") as handle:
+                    handle.write("twin\n%s\n%d\n" % (stamp, i))
+            continue
         directory = os.path.dirname(out)
         if directory:
             os.makedirs(directory, exist_ok=True)
