@@ -125,7 +125,9 @@ def targets(results):
                            lbfgs["time_ratio_vs_mlp_lbfgs"] <= 2.0, f"{lbfgs['time_ratio_vs_mlp_lbfgs']}×"))
     if "pipeline" in results:
         commands = results["pipeline"]["commands"]
-        for exp in (name for name in commands if name.startswith("dvc exp run")):
+        # The experiment loop's target is a fresh rate near the default; a tenth of it is reported beside
+        # it, with no target: ten times the steps is the algorithm's cost, not the pipeline's.
+        for exp in (name for name in commands if name.startswith("dvc exp run") and name.endswith("=<new>")):
             checks.append((f"`{exp}` ≤ 1.3× the twin's", commands[exp]["ratio"] <= 1.3,
                            f"{commands[exp]['ratio']}× ({commands[exp]['project_s']} s vs {commands[exp]['twin_s']} s)"))
         repro = commands["dvc repro -f"]
