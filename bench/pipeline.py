@@ -192,6 +192,13 @@ def bench_pipeline(source, repeats, workdir, key="lr"):
             "python_floor": python_floor(repeats, project)}
 
 
+def why(error):
+    """The line a failed command said about itself (a stage's `error: ...`), else its first line."""
+    lines = str(error).splitlines()
+    said = [line for line in lines if line.startswith("error: ")]
+    return (said[0] if said else lines[0])[:300]
+
+
 def stage_breakdown(repo, repeats, timeout=None, tolerate=False):
     """Each stage's command run alone (its inputs in place), median seconds and peak MiB."""
     result = {}
@@ -208,7 +215,7 @@ def stage_breakdown(repo, repeats, timeout=None, tolerate=False):
             except CommandFailed as error:
                 if not tolerate:
                     raise
-                failed[name] = str(error).splitlines()[0][-200:]
+                failed[name] = why(error)
                 continue
             samples[name].append(seconds)
             peaks[name] = max(peaks[name], peak)
@@ -287,7 +294,7 @@ def bench_scale(source, sizes, workdir, make_csv, features_for, timeout):
             seconds, peak, output = measured(dvc("repro"), repo, timeout=timeout)
             entry.update(dvc_repro_s=round(seconds, 2), dvc_repro_peak_mib=round(peak), stages_run=stages_run(output))
         except CommandFailed as error:
-            entry["error"] = str(error).splitlines()[0][:300]
+            entry["error"] = why(error)
             entry["detail"] = str(error)[-1500:]
         # Every stage alone, even after a failure: which one is slow or failing is what the lead needs.
         entry["stages"] = stage_breakdown(repo, 1, timeout=timeout, tolerate=True)
