@@ -146,6 +146,33 @@ class Table:
         return f"{self.path}: column {self.names[column]!r}, line {self.numbers[row]}"
 
 
+def check_quoted_line_breaks(path, data, head=1 << 16):
+    """Refuse a line break inside a quoted cell of the file's first lines (a column name, most often).
+
+    RFC 4180 allows it, but every line below would then be read as the wrong row; it is said for what
+    it is before anything else blames a title line or a field count.
+    """
+    import csv
+    import io
+
+    if b'"' not in data[:head]:
+        return
+    text = data[:head].decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for _, row in zip(range(SAMPLE_LINES), reader):
+            start = reader.line_num
+            for field in row:
+                bad = next((char for char in field if char in "\r\n"), None)
+                if bad is not None:
+                    line = start - field.count("\n") - field.count("\r")
+                    raise StageError(f"{path}: line {line}: the quoted cell {field!r} has {bad!r} in its name or "
+                                     "value (a line break inside quotes), so every line below would be read as the "
+                                     "wrong row; put the cell on one line")
+    except csv.Error:
+        return  # an unclosed quote in the head: the checks below say where
+
+
 def read_table(path):
     """The CSV as a Table; StageError naming any bad byte, line, header or cell.
 
@@ -158,6 +185,7 @@ def read_table(path):
     import pandas as pd
 
     data = read_bytes(path)
+    check_quoted_line_breaks(path, data)
     if b"\r" in data:  # Windows' CRLF and old Mac's lone CR both end a line
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     lines = data.split(b"\n")
