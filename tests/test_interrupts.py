@@ -114,6 +114,12 @@ def files_of(repo):
     return found
 
 
+def run_recipe(repo):
+    """The way back check_params prints, run as a user would paste it."""
+    return subprocess.run(restore_command("params.yaml"), shell=True, cwd=repo, env=dvc_env(), capture_output=True,
+                          text=True)
+
+
 def group_gone(pgid, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -148,15 +154,14 @@ def test_an_interrupted_exp_run_is_undone_by_the_recipe(pipeline_repo, signal_na
     assert MOMENTS[moment] in "".join(seen), "".join(seen) + rest
     assert "Traceback" not in "".join(seen) + rest
 
-    recipe = restore_command("params.yaml")
-    result = subprocess.run(recipe, shell=True, cwd=repo, env=dvc_env(), capture_output=True, text=True)
+    result = run_recipe(repo)
     lock = Path(repo) / ".git/index.lock"
     if result.returncode != 0 and signal_name in ("SIGTERM", "SIGKILL") and lock.exists():
         # DVC catches neither signal: killed while it wrote git's index, it leaves the lock; git refuses with
         # its own words, and docs/troubleshooting.md says to remove it (no process is left to) and go on.
         assert "index.lock': File exists." in result.stderr, result.stderr
         lock.unlink()
-        result = subprocess.run(recipe, shell=True, cwd=repo, env=dvc_env(), capture_output=True, text=True)
+        result = run_recipe(repo)
     assert result.returncode == 0, result.stdout + result.stderr
     assert subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout == ""
     status = subprocess.run([sys.executable, "-m", "dvc", "status"], cwd=repo, env=dvc_env(), capture_output=True,
@@ -175,11 +180,10 @@ def test_a_lock_left_by_a_killed_git_write_is_named_by_git_and_the_documented_st
     params.write_text(params.read_text().replace("lr: 0.01", "lr: 0.001", 1))
     assert files_of(repo) != committed
     (Path(repo) / ".git/index.lock").write_bytes(b"")
-    recipe = restore_command("params.yaml")
-    stopped = subprocess.run(recipe, shell=True, cwd=repo, env=dvc_env(), capture_output=True, text=True)
+    stopped = run_recipe(repo)
     assert stopped.returncode != 0 and "index.lock': File exists." in stopped.stderr, stopped.stderr
     assert "rm -f .git/index.lock" in (ROOT / "docs/troubleshooting.md").read_text()
     subprocess.run("rm -f .git/index.lock", shell=True, cwd=repo, check=True)
-    finished = subprocess.run(recipe, shell=True, cwd=repo, env=dvc_env(), capture_output=True, text=True)
+    finished = run_recipe(repo)
     assert finished.returncode == 0, finished.stdout + finished.stderr
     assert files_of(repo) == committed
