@@ -17,7 +17,8 @@ import warnings
 
 from bench.data import params as read_params
 from bench.data import split
-from fromzero.linear import LeastSquares, mean_squared_error
+from fromzero.least_squares import LeastSquares
+from fromzero.linear import mean_squared_error
 from fromzero.sigmoid_net import SigmoidNet
 
 WIDTHS = (1, 4, 8)

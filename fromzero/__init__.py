@@ -4,6 +4,6 @@ numpy in, numpy out; no file I/O. The stage scripts in ``stages/`` do the readin
 and writing, this package does the learning.
 """
 
-from fromzero.errors import DivergenceError
+from fromzero.errors import DivergenceError, SettingError
 
-__all__ = ["DivergenceError"]
+__all__ = ["DivergenceError", "SettingError"]

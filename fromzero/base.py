@@ -1,30 +1,83 @@
-"""The estimator contract every model shares: scikit-learn's, without importing scikit-learn.
+"""The contract every model keeps: scikit-learn's estimator, plus what it declares it can do.
 
-A model's settings are its constructor's keyword arguments, stored as given
-(``__init__`` does nothing else) and checked in ``fit``. From them this base
-class gives ``get_params`` / ``set_params`` (so ``sklearn.base.clone``,
-pipelines and searches work), a ``repr`` of the changed settings, ``score``
-(R²) and scikit-learn's estimator tags. scikit-learn itself is imported only in
-``__sklearn_tags__``, which only scikit-learn calls.
+A model is one class deriving from ``Estimator``. It must have:
 
-A subclass implements ``fit(X, y)`` (ending with ``n_features_in_``: the model
-is fitted once it is set), ``predict(X)``, ``to_dict()`` and ``from_dict()``.
+- keyword-only constructor arguments, its *settings*, stored as given (``__init__`` does nothing
+  else), each declared in ``settings`` with the values it may take (``fromzero.settings``):
+  ``fit`` checks them, and the pipeline checks params.yaml against the same declarations;
+- ``fit(X, y)`` -> self: X (n, d), y (n,); it ends by setting ``n_features_in_``;
+- ``predict(X)`` -> (n,): finite numbers, and never changes the model;
+- ``to_dict()`` -> {name: number or numpy array}: its fitted parameters, enough to predict, and
+  ``from_dict(params)`` (a classmethod) that rebuilds it from such a mapping. The pipeline stores
+  them as a .npz file (binary, exact, never pickled).
+
+What a model may do beyond that is declared in ``abilities`` (an ``Abilities``), never guessed
+from its attributes; each ability names what the class then provides. ``cost()``, if the class
+overrides it, says what a fit would need, so the pipeline can refuse settings the machine cannot
+afford before it starts. A setting that does not suit the data is a ``SettingError`` (see
+``fromzero.errors``): the setting, its value, the problem and the advice, as fields.
+
+scikit-learn itself is imported only in ``__sklearn_tags__``, which only scikit-learn calls.
 """
 
 import copy
 import inspect
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from fromzero.validation import check_fitted, check_X, check_y
 
+# What ``fit_facts()`` may report, and what each means (the pipeline writes them to metrics/fit.json).
+FIT_FACTS = {
+    "n_iter": "iterations run (steps or trials)",
+    "converged": "whether the fit stopped on its tolerance rather than its cap",
+    "steps_needed": "about how many steps in all would reach the tolerance (an unconverged fit)",
+    "best_trial": "the 0-based trial whose guess won (a search)",
+}
+
+
+@dataclass(frozen=True)
+class Abilities:
+    """What a model's class can do beyond fit and predict; the pipeline asks this and nothing else.
+
+    iteration      "step" or "trial" for a model fitted by a loop: ``fit`` takes ``progress`` (a wrapper
+                   of its loop, e.g. a tqdm bar: ``fit(X, y, progress=None)``) and sets
+                   ``loss_history_`` (the training loss at each iteration) and ``n_iter_``.
+    converges      the loop stops on a tolerance: ``fit`` sets ``converged_`` and ``steps_needed_``
+                   (None, or about how many steps in all would converge).
+    diverges_with  settings that make the fit diverge (``DivergenceError``): the first is its rate, the
+                   one to lower; the others change how stable it is, and are named beside it when changed.
+    pieces         the model is a sum of simple pieces: ``pieces(X)`` (n, units), ``piece_label(j)``
+                   and ``activation(z)``; the pipeline draws them.
+    poor_score     by design it may not fit its training data well (a yardstick, a blind search):
+                   scikit-learn's ``poor_score`` tag.
+    """
+
+    iteration: str | None = None
+    converges: bool = False
+    diverges_with: tuple = ()
+    pieces: bool = False
+    poor_score: bool = False
+
+
+class Cost(NamedTuple):
+    """What one fit on (n_samples, n_features), then predicting n_predictions rows, needs (``Estimator.cost``).
+
+    ``bytes``: its peak memory; ``seconds``: its time on one core here. ``bytes_setting`` and
+    ``seconds_setting``: the setting that sizes each (the one to lower), or None if no setting does.
+    """
+
+    bytes: float
+    seconds: float
+    bytes_setting: str | None = None
+    seconds_setting: str | None = None
+
 
 class Estimator:
-    # A regressor that, by design, may not reach R² > 0.5 on its own training data (a yardstick,
-    # a blind search): scikit-learn's `poor_score` tag, as its DummyRegressor sets it.
-    poor_score = False
-    # What one entry of ``loss_history_`` is, for iterative models: "step", "trial"; None otherwise.
-    iteration_name = None
+    abilities = Abilities()
+    settings = {}  # {constructor argument: fromzero.settings.Setting}
 
     @classmethod
     def _param_names(cls):
@@ -32,7 +85,8 @@ class Estimator:
             return []
         parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]  # without self
         if any(p.kind != p.KEYWORD_ONLY for p in parameters):
-            raise TypeError(f"{cls.__name__}.__init__ must take keyword-only settings, not {parameters}")
+            raise TypeError(f"{cls.__name__}.__init__ must take keyword-only settings (write `def __init__(self, "
+                            f"*, ...)`), not {[p.name for p in parameters]}")
         return sorted(p.name for p in parameters)
 
     def get_params(self, deep=True):
@@ -49,6 +103,29 @@ class Estimator:
             setattr(self, name, value)
         return self
 
+    def checked_settings(self):
+        """{name: value} of every setting, each checked against its declaration in ``settings``.
+
+        ``fit`` calls this first. A value outside what is declared is a SettingError.
+        """
+        return {name: self.settings[name].check(name, value) if name in self.settings else value
+                for name, value in self.get_params().items()}
+
+    def fit_facts(self):
+        """What the fit says about itself, {key of FIT_FACTS: number or bool}, from what ``abilities`` declares."""
+        facts = {}
+        if self.abilities.iteration:
+            facts["n_iter"] = int(self.n_iter_)
+        if self.abilities.converges:
+            facts["converged"] = bool(self.converged_)
+            if self.steps_needed_ is not None:
+                facts["steps_needed"] = int(self.steps_needed_)
+        return facts
+
+    def cost(self, n_samples, n_features, n_predictions=0):
+        """A ``Cost``, or None: no estimate (the pipeline then sets no bound on the settings)."""
+        return None
+
     def __repr__(self):
         init = inspect.signature(type(self).__init__).parameters
         changed = [f"{name}={value!r}" for name, value in self.get_params().items()
@@ -59,7 +136,7 @@ class Estimator:
         from sklearn.utils import InputTags, RegressorTags, Tags, TargetTags
 
         return Tags(estimator_type="regressor", target_tags=TargetTags(required=True),
-                    regressor_tags=RegressorTags(poor_score=self.poor_score), input_tags=InputTags())
+                    regressor_tags=RegressorTags(poor_score=self.abilities.poor_score), input_tags=InputTags())
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "n_features_in_")

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from fromzero.base import Estimator
-from fromzero.validation import check_fitted, check_X_y, params_array, params_int
+from fromzero.base import Abilities, Estimator
+from fromzero.validation import check_fitted, check_X_y, params_array, params_int, portable
 
 
 class MeanBaseline(Estimator):
@@ -15,7 +15,7 @@ class MeanBaseline(Estimator):
     Attributes after ``fit``: ``mean_``, ``n_features_in_``.
     """
 
-    poor_score = True  # its R² on the training data is 0 by construction
+    abilities = Abilities(poor_score=True)  # its R² on the training data is 0 by construction
 
     def fit(self, X, y):
         X, y = check_X_y(X, y, estimator=self)
@@ -29,7 +29,7 @@ class MeanBaseline(Estimator):
 
     def to_dict(self):
         check_fitted(self)
-        return {"n_features_in": self.n_features_in_, "mean": self.mean_}
+        return {"n_features_in": self.n_features_in_, "mean": portable(self.mean_)}
 
     @classmethod
     def from_dict(cls, params):

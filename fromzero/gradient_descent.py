@@ -4,9 +4,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from fromzero.errors import DivergenceError
+from fromzero.base import Abilities, Cost
+from fromzero.errors import DivergenceError, SettingError
 from fromzero.linear import LinearPrediction
-from fromzero.validation import check_int, check_positive, check_X, check_X_y
+from fromzero.settings import SEED, Flag, Real, Whole
+from fromzero.validation import check_X, check_X_y
 
 EPS = np.finfo(np.float64).eps
 
@@ -109,12 +111,13 @@ class GradientDescentLinear(LinearPrediction):
     2·[[corr, 0], [0, 1]]); coef and intercept are mapped back to the original
     units afterwards.
 
-    The descent stops early, converged, once every partial is below ``tol`` in
-    size, or once floating point allows no further progress: the loss stalls
-    while each partial is within its own rounding error or too small to move its
-    parameter (an exact fit of a y in the millions cannot get its partials below
-    1e-10). A ``tol`` above every partial at the start would stop the descent
-    before its first step: ``fit`` refuses it.
+    The descent runs on y / std(y) (always: scaling y changes no stable rate),
+    so its partials are in units of the target's spread. It stops early,
+    converged, once every partial is below ``tol`` in those units, whatever the
+    target's own units, or once floating point allows no further progress: the
+    loss stalls while each partial is within its own rounding error or too small
+    to move its parameter. A ``tol`` above every partial at the start would stop
+    the descent before its first step: ``fit`` refuses it.
 
     Attributes after ``fit``: ``coef_`` (d,), ``intercept_`` (original units),
     ``loss_history_`` (training MSE before each step, then the final one; shape
@@ -124,7 +127,10 @@ class GradientDescentLinear(LinearPrediction):
     (None if they had stopped shrinking; equal to ``n_iter_`` when converged).
     """
 
-    iteration_name = "step"
+    # Too large a rate diverges; standardizing changes the largest stable rate.
+    abilities = Abilities(iteration="step", converges=True, diverges_with=("learning_rate", "standardize"))
+    settings = {"learning_rate": Real(0), "steps": Whole(1), "standardize": Flag(), "tol": Real(0, low_inclusive=True),
+                "seed": SEED}
 
     def __init__(self, *, learning_rate=0.01, steps=100_000, standardize=True, tol=1e-10, seed=0):
         self.learning_rate = learning_rate
@@ -133,25 +139,27 @@ class GradientDescentLinear(LinearPrediction):
         self.tol = tol
         self.seed = seed
 
-    def work(self, n_samples, n_features, n_predictions=0):
-        """The measured cost of one fit: {"bytes": (setting, peak bytes), "seconds": (setting, seconds)}.
+    def cost(self, n_samples, n_features, n_predictions=0):
+        """The measured cost of one fit (a ``Cost``).
 
         A step works on the data's moments, (d + 1)² numbers whatever the rows (about 20 µs here, with
         its Python), and keeps one loss a step; the moments cost one pass over the data, about 40 ns a
         row plus 1.8 ns a row·(d + 1)² (measured, CPU time, 10^5 and 8·10^5 rows × 1 and 12 features).
         """
         steps = int(self.steps)
-        return {"bytes": ("steps", 8.0 * steps + 8.0 * n_samples * (n_features + 1)),
-                "seconds": ("steps", 20e-6 * steps + n_samples * (40e-9 + 1.8e-9 * (n_features + 1) ** 2))}
+        return Cost(8.0 * steps + 8.0 * n_samples * (n_features + 1),
+                    20e-6 * steps + n_samples * (40e-9 + 1.8e-9 * (n_features + 1) ** 2), "steps", "steps")
 
     def fit(self, X, y, *, progress=None):
         """``progress``, if given, wraps the loop over steps (e.g. a tqdm bar): ``progress(range(...))``."""
         X, y = check_X_y(X, y, estimator=self)
-        check_positive("learning_rate", self.learning_rate)
-        check_int("steps", self.steps, 1)
-        check_positive("tol", self.tol, zero=True)
+        self.checked_settings()
         d = X.shape[1]
         data = moments(X, y)
+        # The descent runs on y / std(y), so its loss is in units of var(y) and `tol` is relative to the
+        # target's own scale: a price in dollars or in units of 1e-40 stops at the same relative accuracy.
+        y_scale = float(np.sqrt(data.y_var)) if data.y_var > 0 else 1.0
+        data = data._replace(y_mean=data.y_mean / y_scale, cross=data.cross / y_scale, y_var=data.y_var / y_scale**2)
         if self.standardize:  # z = (x - shift) / scale: mean 0, std 1, so S becomes the correlations
             shift, scale = data.mean, np.sqrt(np.diag(data.cov))
             scale[scale == 0.0] = 1.0
@@ -162,14 +170,15 @@ class GradientDescentLinear(LinearPrediction):
         start = np.random.default_rng(self.seed).random(d + 1)
         try:
             coef, b, losses, converged, partials = self._descend(start[:d], start[d], data, progress)
-        except DivergenceError as error:
-            error.stable_below = _stable_rate(data)
-            raise
-        # y = Σ_j coef_j·(x_j - shift_j)/scale_j + b
-        #   = Σ_j (coef_j/scale_j)·x_j + (b - Σ_j coef_j·shift_j/scale_j)
-        self.coef_ = coef / scale
-        self.intercept_ = float(b - self.coef_ @ shift)
-        self.loss_history_ = np.asarray(losses)
+        except DivergenceError as error:  # said in the target's units, with the rate that would be stable
+            raise DivergenceError(error.step, error.loss * y_scale * y_scale, error.reason, _stable_rate(data),
+                                  value=self.learning_rate) from None
+        # y / y_scale = Σ_j coef_j·(x_j - shift_j)/scale_j + b, so
+        # y = Σ_j (y_scale·coef_j/scale_j)·x_j + y_scale·(b - Σ_j coef_j·shift_j/scale_j)
+        self.coef_ = coef * y_scale / scale
+        self.intercept_ = float(y_scale * b - self.coef_ @ shift)
+        # A mean of squares, computed from moments: at an exact fit its rounding may dip below 0; it is not.
+        self.loss_history_ = np.maximum(np.asarray(losses), 0.0) * (y_scale * y_scale)
         self.n_iter_ = len(losses) - 1
         self.converged_ = bool(converged)
         self.steps_needed_ = self.n_iter_ if converged else _steps_needed(partials, self.tol)
@@ -194,8 +203,9 @@ class GradientDescentLinear(LinearPrediction):
                     at_floor = (np.all((np.abs(grad_coef) <= coef_error) | (new_coef == coef))
                                 and (abs(grad_b) <= b_error or new_b == b))
                 if step == 0 and largest < tol:
-                    raise ValueError(f"tol = {tol:g} is above every partial derivative at the start (the largest "
-                                     f"is {largest:.3g}): the descent would stop before its first step; lower tol")
+                    raise SettingError("tol", tol, f"tol = {tol:g} is above every partial derivative at the start "
+                                       f"(the largest is {largest:.3g}, in units of the target's variance): the descent "
+                                       "would stop before its first step", "lower")
                 losses.append(loss)
                 partials.append(largest)
                 previous = loss

@@ -1,12 +1,14 @@
 """The line ``y = k·x + b``, grown to d inputs: ``y = X @ coef + intercept``.
 
-Its loss, its hand-derived partials, and its exact fit ("method 1" of the tutorial).
+Its loss, its hand-derived partials, and what every model whose answer is a line shares
+(``LinearPrediction``). The models are in their own modules: least_squares.py ("method 1" of the
+tutorial), random_search.py ("method 2"), gradient_descent.py.
 """
 
 import numpy as np
 
 from fromzero.base import Estimator
-from fromzero.validation import check_fitted, check_X_y, params_array, params_int
+from fromzero.validation import check_fitted, params_array, params_int, portable
 
 
 def mean_squared_error(y, y_hat):
@@ -46,8 +48,8 @@ class LinearPrediction(Estimator):
 
     def to_dict(self):
         check_fitted(self)
-        return {"n_features_in": self.n_features_in_, "coef": [float(c) for c in self.coef_],
-                "intercept": float(self.intercept_)}
+        return {"n_features_in": self.n_features_in_, "coef": portable(self.coef_),
+                "intercept": portable(self.intercept_)}
 
     @classmethod
     def from_dict(cls, params):
@@ -58,33 +60,3 @@ class LinearPrediction(Estimator):
         model.intercept_ = float(params_array(cls.__name__, params, "intercept", ndim=0))
         model.n_features_in_ = d
         return model
-
-
-class LeastSquares(LinearPrediction):
-    """The tutorial's "method 1": set every partial to zero and solve.
-
-    dL/dcoef = 0 and dL/db = 0 are the normal equations [X, 1]ᵀ[X, 1] w = [X, 1]ᵀ y;
-    numpy.linalg.lstsq solves them through an SVD of [X, 1] (never forming the
-    product, which squares the condition number). With d = 1 this is the
-    tutorial's k = cov(x, y) / var(x), b = mean(y) - k·mean(x). Collinear or
-    constant columns get lstsq's minimum-norm weights (the predictions are unique).
-
-    The columns are centred and scaled to unit spread before the solve, and the
-    weights mapped back: lstsq's cut-off for small singular values is relative
-    to the largest, so a column of a very different scale or far from zero (RM
-    in units of 1e12, or RM + 1e8) would otherwise be cut as if it were noise.
-
-    Attributes after ``fit``: ``coef_`` (d,), ``intercept_``, ``n_features_in_``.
-    """
-
-    def fit(self, X, y):
-        X, y = check_X_y(X, y, estimator=self)
-        X_mean, y_mean = X.mean(axis=0), y.mean()
-        X_scale = X.std(axis=0)
-        X_scale[X_scale == 0.0] = 1.0  # a constant column: centred to zero, it carries nothing
-        # With centred columns the intercept drops out: solve for the slopes, then b = ȳ - x̄·w.
-        weights, *_ = np.linalg.lstsq((X - X_mean) / X_scale, y - y_mean, rcond=None)
-        self.coef_ = weights / X_scale
-        self.intercept_ = float(y_mean - X_mean @ self.coef_)
-        self.n_features_in_ = X.shape[1]
-        return self

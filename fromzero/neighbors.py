@@ -2,8 +2,10 @@
 
 import numpy as np
 
-from fromzero.base import Estimator
-from fromzero.validation import check_fitted, check_int, check_X, check_X_y, params_array, params_int
+from fromzero.base import Cost, Estimator
+from fromzero.errors import SettingError
+from fromzero.settings import Whole
+from fromzero.validation import check_fitted, check_X_y, params_array, params_int
 
 CHUNK_VALUES = 1 << 20  # neighbour distances held at once while resolving ties (24 MiB with targets and rows)
 
@@ -36,12 +38,14 @@ class KNearestNeighbors(Estimator):
     ``mean_``, ``scale_`` (d,), ``n_features_in_``.
     """
 
+    settings = {"k": Whole(1)}
+
     def __init__(self, *, k=3):
         self.k = k
 
     def fit(self, X, y):
         X, y = check_X_y(X, y, estimator=self)
-        _check_k(self.k, X.shape[0])
+        _check_k(self.checked_settings()["k"], X.shape[0])
         mean, std = X.mean(axis=0), X.std(axis=0)
         # Any shift and positive scale standardise; these are rounded to 6 significant digits so the
         # model file (floats at 10) holds them exactly, and the rebuilt model finds the same neighbours.
@@ -61,27 +65,27 @@ class KNearestNeighbors(Estimator):
             return _predict_1d(*self._index, X[:, 0], k)
         return _predict_tree(*self._index, (X - self.mean_) / self.scale_, k)
 
-    def work(self, n_samples, n_features, n_predictions=0):
-        """The cost, measured here, of a fit on (n_samples, n_features), writing it with ``to_dict``, and
-        predicting ``n_predictions`` rows: {"bytes": (setting, peak bytes), "seconds": (setting, seconds)}.
+    def cost(self, n_samples, n_features, n_predictions=0):
+        """The cost, measured here, of a fit on (n_samples, n_features) and predicting ``n_predictions`` rows.
 
-        The fit is an index (a sort, or a k-d tree) and the model is its training rows: about 110 bytes a
-        row and 170 a value while they become JSON (measured: 10^5 to 10^6 rows, 1 and 12 features). A query
-        holds and sums its k neighbours (about 24 bytes and 0.5 µs a neighbour, 5 µs in all in one or two
-        dimensions); from about 4 dimensions the k-d tree visits a growing share of the rows, about
-        7.7 ns × n^0.7 a feature at 12 features, more for a larger k (4 ms a query at 8·10^5 rows × 12, k = 50).
+        The fit is an index (a sort, or a k-d tree): about 40 bytes a value of the training rows, which the
+        model keeps. A query holds and sums its k neighbours (about 24 bytes and 0.5 µs a neighbour, 5 µs in
+        all in one or two dimensions); from about 4 dimensions the k-d tree visits a growing share of the
+        rows, about 7.7 ns × n^0.7 a feature at 12 features, more for a larger k (4 ms a query at 8·10^5
+        rows × 12, k = 50).
         """
         k = min(int(self.k), max(n_samples, 1))  # a k beyond the rows cannot run: fit says so, naming k
         tree = min(1.0, max(0.0, (n_features - 2) / 10)) ** 1.5  # how far the k-d tree has degraded to brute force
         search = 7.7e-9 * max(n_samples, 1) ** 0.7 * n_features * tree * (1 + 0.6 * np.sqrt(k))
         per_query = 5e-6 + 0.5e-6 * k + search
-        return {"bytes": ("k", 110.0 * n_samples + 170.0 * n_samples * (n_features + 1) + 24.0 * k * n_predictions),
-                "seconds": ("k", 2e-7 * n_samples * np.log2(max(n_samples, 2)) + per_query * n_predictions)}
+        return Cost(40.0 * n_samples * (n_features + 1) + 24.0 * k * n_predictions,
+                    2e-7 * n_samples * np.log2(max(n_samples, 2)) + per_query * n_predictions, "k", "k")
 
     def to_dict(self):
         check_fitted(self)
-        return {"n_features_in": self.n_features_in_, "k": int(self.k), "mean": self.mean_.tolist(),
-                "scale": self.scale_.tolist(), "X_train": self.X_train_.tolist(), "y_train": self.y_train_.tolist()}
+        # The training rows as they were read (exact already); mean and scale at 6 digits (see fit).
+        return {"n_features_in": self.n_features_in_, "k": int(self.k), "mean": self.mean_, "scale": self.scale_,
+                "X_train": self.X_train_, "y_train": self.y_train_}
 
     @classmethod
     def from_dict(cls, params):
@@ -102,9 +106,10 @@ class KNearestNeighbors(Estimator):
 
 
 def _check_k(k, n):
-    k = check_int("k", k, 1)
+    k = KNearestNeighbors.settings["k"].check("k", k)
     if k > n:
-        raise ValueError(f"k = {k} is more than the training rows (n_samples = {n}): k must be between 1 and {n}")
+        raise SettingError("k", k, f"k = {k} is more than the training rows (n_samples = {n}): k must be between 1 "
+                           f"and {n}", "lower")
     return k
 
 

@@ -2,8 +2,11 @@
 
 import numpy as np
 
+from fromzero.base import Abilities, Cost
+from fromzero.errors import SettingError
 from fromzero.linear import LinearPrediction
-from fromzero.validation import check_int, check_X_y
+from fromzero.settings import SEED, Whole
+from fromzero.validation import check_X_y
 
 CHUNK_VALUES = 1 << 21  # residuals held at once (16 MiB), whatever n and trials are
 DRAW_BLOCK = 1 << 12  # guesses drawn at once: the draws depend on the seed, never on n
@@ -19,8 +22,10 @@ class RandomSearchLinear(LinearPrediction):
     ``n_features_in_``.
     """
 
-    iteration_name = "trial"
-    poor_score = True  # blind integer guesses: a short search over d + 1 coefficients may find no good fit
+    # Blind integer guesses: a short search over d + 1 coefficients may find no good fit (poor_score).
+    abilities = Abilities(iteration="trial", poor_score=True)
+    # |low|, |high| <= 10^9: d·1e9·1e50 (the largest value a loaded CSV holds) still squares finitely.
+    settings = {"trials": Whole(1), "low": Whole(-10**9, 10**9), "high": Whole(-10**9, 10**9), "seed": SEED}
 
     def __init__(self, *, trials=100, low=-100, high=100, seed=0):
         self.trials = trials
@@ -28,25 +33,24 @@ class RandomSearchLinear(LinearPrediction):
         self.high = high
         self.seed = seed
 
-    def work(self, n_samples, n_features, n_predictions=0):
-        """The measured cost of one fit: {"bytes": (setting, peak bytes), "seconds": (setting, seconds)}.
+    def cost(self, n_samples, n_features, n_predictions=0):
+        """The measured cost of one fit (a ``Cost``).
 
         Each trial is one pass over the rows, about 10 ns a row plus 0.8 ns a row·coefficient (measured
         here, CPU time, 10^5 and 8·10^5 rows × 1 and 12 features); the residuals are chunked to 16 MiB, a
         row's residual is kept once, and two float arrays of one value a trial are kept.
         """
         trials = int(self.trials)
-        return {"bytes": ("trials", CHUNK_VALUES * 8.0 + 8.0 * n_samples + 16.0 * trials),
-                "seconds": ("trials", trials * n_samples * (10e-9 + 0.8e-9 * (n_features + 1)))}
+        return Cost(CHUNK_VALUES * 8.0 + 8.0 * n_samples + 16.0 * trials,
+                    trials * n_samples * (10e-9 + 0.8e-9 * (n_features + 1)), "trials", "trials")
 
     def fit(self, X, y, *, progress=None):
         """``progress``, if given, wraps the loop over chunks of trials (e.g. a tqdm bar)."""
         X, y = check_X_y(X, y, estimator=self)
-        trials, (n, d) = check_int("trials", self.trials, 1), X.shape
-        bound = 2**62  # within numpy's int64 draws, with room for high - low
-        low, high = check_int("low", self.low, -bound, bound), check_int("high", self.high, -bound, bound)
+        settings = self.checked_settings()
+        trials, low, high, (n, d) = settings["trials"], settings["low"], settings["high"], X.shape
         if low > high:
-            raise ValueError(f"low ({low}) must not exceed high ({high})")
+            raise SettingError("low", low, f"low = {low} is above high = {high}: the range must be ordered", "lower")
         rng = np.random.default_rng(self.seed)
         losses = np.empty(trials)
         best, best_guess = 0, None
@@ -65,12 +69,16 @@ class RandomSearchLinear(LinearPrediction):
                 best, best_guess = first, guesses[first - start]
         self.coef_, self.intercept_ = best_guess[:d].astype(np.float64), float(best_guess[d])
         self.best_loss_ = float(losses[best])
-        self.best_trial_ = best
+        self.best_trial_ = int(best)
         self.trial_losses_ = losses
         self.loss_history_ = np.minimum.accumulate(losses)
         self.n_iter_ = trials
         self.n_features_in_ = d
         return self
+
+
+    def fit_facts(self):
+        return {**super().fit_facts(), "best_trial": self.best_trial_}
 
 
 def _mse_of_each(guesses, X, y):

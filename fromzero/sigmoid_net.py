@@ -7,19 +7,20 @@ feature (a column of k1, shape (d, hidden)), a bias b1_j and an output weight
 k2_j. With one feature and one hidden unit this is exactly the tutorial's
 ``k2·σ(k1·x + b1) + b2``.
 
-The gradient can come from the chain rule written out by hand
-(``loss_and_gradients``, below) or from the small automatic differentiation
-engine in ``fromzero.autodiff``; both feed plain gradient descent or scipy's
-L-BFGS-B.
+The gradient can come from the chain rule written out by hand or from the
+small automatic differentiation engine in ``fromzero.autodiff`` (both in
+``fromzero.backprop``); both feed plain gradient descent or scipy's L-BFGS-B.
 """
 
 import numpy as np
 
 from fromzero.activations import sigmoid
-from fromzero.autodiff import Tensor
-from fromzero.base import Estimator
-from fromzero.errors import DivergenceError
-from fromzero.validation import check_fitted, check_int, check_positive, check_X_y, params_array, params_int
+from fromzero.backprop import (loss_and_gradients, net_loss, net_loss_and_gradients_autodiff, sigmoid_pieces,
+                               sum_of_sigmoids)
+from fromzero.base import Abilities, Cost, Estimator
+from fromzero.errors import DivergenceError, SettingError
+from fromzero.settings import SEED, Either, OneOf, Real, Whole
+from fromzero.validation import check_fitted, check_X_y, params_array, params_int, portable
 
 GRADIENTS = ("manual", "autodiff")
 OPTIMIZERS = ("gd", "lbfgs")
@@ -34,75 +35,11 @@ AUTO_BATCH = 4096
 LBFGS_FTOL = 1e-7
 
 
-def sigmoid_pieces(X, k1, b1, k2):
-    """Each unit's contribution k2_j·σ(X @ k1_j + b1_j): shape (n, hidden).
-
-    X is (n, d), or (n,) for one feature; k1 is (d, hidden), or (hidden,) for
-    one feature; b1 and k2 are (hidden,).
-    """
-    X = np.asarray(X, dtype=np.float64)
-    X = X[:, np.newaxis] if X.ndim == 1 else X
-    k1 = np.asarray(k1, dtype=np.float64)
-    k1 = k1[np.newaxis, :] if k1.ndim == 1 else k1
-    return sigmoid(X @ k1 + b1) * k2
-
-
-def sum_of_sigmoids(X, k1, b1, k2, b2):
-    """f(X), shape (n,), for the shapes ``sigmoid_pieces`` takes; b2 a float."""
-    return sigmoid_pieces(X, k1, b1, k2).sum(axis=1) + b2
-
-
-def loss_and_gradients(X, y, k1, b1, k2, b2):
-    """MSE of the net on (X, y) and its partials, by the chain rule written out by hand.
-
-    Shapes: X (n, d), y (n,); k1 (d, hidden); b1, k2 (hidden,); b2 a float.
-    Returns (loss, {"k1", "b1", "k2", "b2"}) with each gradient shaped like its parameter.
-    Memory: a few (n, hidden) arrays.
-    """
-    n = X.shape[0]
-    z = X @ k1 + b1  # (n, hidden): each unit's input
-    s = sigmoid(z)  # (n, hidden): each unit's output
-    y_hat = s @ k2 + b2  # (n,)
-    residual = y_hat - y
-    loss = float(residual @ residual / n)
-    g = 2.0 * residual / n  # dL/dy_hat_i = 2 (y_hat_i - y_i) / n, (n,)
-    grad_k2 = s.T @ g  # dL/dk2_j = Σ_i g_i · s_ij
-    grad_b2 = float(g.sum())  # dL/db2 = Σ_i g_i
-    g_z = np.outer(g, k2) * s * (1.0 - s)  # dL/dz_ij = g_i · k2_j · σ'(z_ij), σ' = s(1 - s)
-    grad_k1 = X.T @ g_z  # dL/dk1_ij = Σ_r X_ri · dL/dz_rj
-    grad_b1 = g_z.sum(axis=0)  # dL/db1_j = Σ_i dL/dz_ij
-    return loss, {"k1": grad_k1, "b1": grad_b1, "k2": grad_k2, "b2": grad_b2}
-
-
-def net_loss_and_gradients_autodiff(X, y, k1, b1, k2, b2):
-    """The net's MSE and its gradients, by building the loss as one graph and calling backward().
-
-    The same contract as ``loss_and_gradients``: X (n, d),
-    y (n,), k1 (d, hidden), b1 and k2 (hidden,), b2 a float; returns (loss,
-    {"k1", "b1", "k2", "b2"}) with each gradient shaped like its parameter.
-    """
-    params = {"k1": Tensor(k1), "b1": Tensor(b1), "k2": Tensor(k2), "b2": Tensor(b2)}
-    X, y = Tensor(X, requires_grad=False), Tensor(y, requires_grad=False)
-    hidden = (X @ params["k1"] + params["b1"]).sigmoid()  # (n, hidden)
-    y_hat = hidden @ params["k2"] + params["b2"]  # (n,)
-    loss = ((y_hat - y) ** 2).mean()
-    loss.backward()
-    grads = {name: tensor.grad for name, tensor in params.items()}
-    grads["b2"] = float(grads["b2"])
-    return float(loss.data), grads
-
-
 def auto_batch_size(setting, rows, optimizer):
     """The rows a gradient step uses (0: all of them) for a ``batch_size`` setting on ``rows`` rows."""
     if setting == "auto":  # L-BFGS needs the full batch: its line search compares whole-data losses
         return 0 if rows <= AUTO_FULL_BATCH_ROWS or optimizer == "lbfgs" else AUTO_BATCH
     return setting
-
-
-def net_loss(X, y, k1, b1, k2, b2):
-    """The MSE alone (a forward pass, no gradient)."""
-    residual = sum_of_sigmoids(X, k1, b1, k2, b2) - y
-    return float(residual @ residual / X.shape[0])
 
 
 class SigmoidNet(Estimator):
@@ -137,7 +74,11 @@ class SigmoidNet(Estimator):
     few steps and recover, and a mini-batch's loss is noisy by nature.
     """
 
-    iteration_name = "step"
+    # Too large a rate diverges; more units and smaller batches make a given rate less stable.
+    abilities = Abilities(iteration="step", diverges_with=("learning_rate", "hidden", "batch_size"), pieces=True)
+    settings = {"hidden": Whole(1), "learning_rate": Real(0), "steps": Whole(1),
+                "batch_size": Either(OneOf("auto"), Whole(0)), "seed": SEED,
+                "gradients": OneOf(*GRADIENTS), "optimizer": OneOf(*OPTIMIZERS)}
     activation = staticmethod(sigmoid)  # each unit's: the pipeline draws it (stages/figures.py)
 
     def __init__(self, *, hidden=4, learning_rate=0.3, steps=2000, batch_size="auto", seed=0,
@@ -151,25 +92,12 @@ class SigmoidNet(Estimator):
         self.optimizer = optimizer
 
     def _check_settings(self, rows):
-        """The settings checked (ValueError); returns the batch size a step uses (0: the full batch)."""
-        check_int("hidden", self.hidden, 1)
-        check_int("steps", self.steps, 1)
-        if self.gradients not in GRADIENTS:
-            raise ValueError(f"gradients must be one of {', '.join(GRADIENTS)}; got {self.gradients!r}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}")
-        if self.optimizer == "gd":
-            check_positive("learning_rate", self.learning_rate)
-        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
-            try:
-                check_int("batch_size", self.batch_size, 0)
-            except ValueError:
-                raise ValueError(f"batch_size must be 'auto', 0 (full batch) or a positive integer, "
-                                 f"got {self.batch_size!r}") from None
-            if self.optimizer == "lbfgs" and self.batch_size != 0:
-                raise ValueError(f"batch_size must be 'auto' or 0 with optimizer='lbfgs' (L-BFGS uses the full "
-                                 f"batch), got {self.batch_size}")
-        return int(auto_batch_size(self.batch_size, rows, self.optimizer))
+        """The settings checked (SettingError); returns the batch size a step uses (0: the full batch)."""
+        settings = self.checked_settings()
+        if settings["optimizer"] == "lbfgs" and settings["batch_size"] not in (0, "auto"):
+            raise SettingError("batch_size", self.batch_size, f"batch_size = {self.batch_size!r} does not go with "
+                               "optimizer = 'lbfgs', which works on the full batch: use 'auto' or 0")
+        return int(auto_batch_size(settings["batch_size"], rows, settings["optimizer"]))
 
     def _init_params(self, rng, n_features):
         hidden = int(self.hidden)
@@ -235,15 +163,17 @@ class SigmoidNet(Estimator):
                     U_step, t_step = U, t
                 loss, grads = loss_and_grad(U_step, t_step, **params)
                 if not np.isfinite(loss):
-                    raise DivergenceError(step, loss * to_original_units, "became non-finite")
+                    raise DivergenceError(step, loss * to_original_units, "became non-finite",
+                                          value=self.learning_rate)
                 losses[step] = loss
                 for name, grad in grads.items():
                     params[name] = params[name] - self.learning_rate * grad
             end = net_loss(U, t, **params)
         if not np.isfinite(end):
-            raise DivergenceError(steps, end, "became non-finite")
+            raise DivergenceError(steps, end, "became non-finite", value=self.learning_rate)
         if end > start:  # judged on the whole training set, not on one noisy mini-batch
-            raise DivergenceError(steps, end * to_original_units, "ended above where it started")
+            raise DivergenceError(steps, end * to_original_units, "ended above where it started",
+                                  value=self.learning_rate)
         return params, losses
 
     def _lbfgs(self, loss_and_grad, U, t, params):
@@ -292,9 +222,9 @@ class SigmoidNet(Estimator):
         sign = "+" if self.b1_[j] >= 0 else "−"
         return f"{self.k2_[j]:.3g}·σ({self.k1_[0, j]:.3g}·x {sign} {abs(self.b1_[j]):.3g})"
 
-    def work(self, n_samples, n_features, n_predictions=0):
-        """The measured cost of one fit on (n_samples, n_features) and of predicting ``n_predictions`` rows:
-        {"bytes": (setting, peak bytes), "seconds": (setting, seconds)}.
+    def cost(self, n_samples, n_features, n_predictions=0):
+        """The measured cost (a ``Cost``) of one fit on (n_samples, n_features) and of predicting
+        ``n_predictions`` rows.
 
         Measured here (CPU time, 10^3 to 10^6 rows): the loss on the whole training set (before, after,
         the training MSE) holds about 48 bytes a row·unit; autodiff's graph of a batch about 270 bytes a
@@ -310,17 +240,17 @@ class SigmoidNet(Estimator):
             + 1e-9 * batch * units * n_features
         step += 1.5e-3 if lbfgs else 0.0
         whole_set = 45e-9 * (8 * n + n_predictions) * units * (1 + n_features / 45)
-        return {"bytes": ("hidden", memory), "seconds": ("steps", step * int(self.steps) + whole_set)}
+        return Cost(memory, step * int(self.steps) + whole_set, "hidden", "steps")
 
     def predict(self, X):
         """X (n, d) or (n,) for d = 1 -> (n,)."""
         return sum_of_sigmoids(self._check_predict_input(X), self.k1_, self.b1_, self.k2_, self.b2_)
 
     def to_dict(self):
-        """The fitted parameters as plain JSON-able lists and floats (k1 as d rows of ``hidden``)."""
+        """The fitted parameters: k1 (d, hidden), b1 and k2 (hidden,), b2; at 10 significant digits."""
         check_fitted(self)
-        return {"n_features_in": int(self.n_features_in_), "k1": self.k1_.tolist(), "b1": self.b1_.tolist(),
-                "k2": self.k2_.tolist(), "b2": float(self.b2_)}
+        return {"n_features_in": int(self.n_features_in_), "k1": portable(self.k1_), "b1": portable(self.b1_),
+                "k2": portable(self.k2_), "b2": portable(self.b2_)}
 
     @classmethod
     def from_dict(cls, params):

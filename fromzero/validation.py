@@ -8,6 +8,7 @@ column-vector y) borrow scikit-learn's own exception and warning classes.
 import numbers
 import sys
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -93,7 +94,9 @@ def check_positive(name, value, *, zero=False):
 
 
 def params_array(owner, params, key, *, ndim, length=None):
-    """``params[key]`` of a ``to_dict()`` dict as a finite float64 array, for ``from_dict``; else ValueError."""
+    """``params[key]`` of a ``to_dict()`` mapping as a finite float64 array, for ``from_dict``; else ValueError."""
+    if not isinstance(params, Mapping):
+        raise ValueError(f"not a {owner} parameter mapping: {type(params).__name__}")
     try:
         value = np.asarray(params[key], dtype=np.float64)
     except KeyError:
@@ -111,14 +114,30 @@ def params_array(owner, params, key, *, ndim, length=None):
 
 
 def params_int(owner, params, key, low):
-    """``params[key]`` as an int of at least ``low``, for ``from_dict``; else ValueError."""
-    value = params.get(key) if isinstance(params, dict) else None
+    """``params[key]`` (an int, or a whole 0-d array as a .npz file holds it) as an int of at least ``low``,
+    for ``from_dict``; else ValueError."""
+    value = params.get(key) if isinstance(params, Mapping) else None
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu":
+        value = int(value)
     try:
         return check_int(f"{owner} parameter {key!r}", value, low)
     except ValueError:
         if value is None:
             raise ValueError(f"not a {owner} parameter dict: missing {key!r}") from None
         raise
+
+
+def portable(values, digits=10):
+    """Fitted parameters (a float or an array) at ``digits`` significant digits, for ``to_dict``.
+
+    Far more than any prediction needs, far fewer than the ~16 whose last bits differ with the CPU's
+    BLAS kernel and the order of its sums: the same data gives the same stored model on every machine
+    (the pipeline's dvc.lock depends on it). Rounded through decimal text, so it is exact and the
+    same everywhere; meant for weights (a few thousand values), not for data.
+    """
+    array = np.asarray(values, dtype=np.float64)
+    rounded = np.array([float(f"{value:.{digits}g}") for value in array.ravel()]).reshape(array.shape)
+    return float(rounded) if array.ndim == 0 else rounded
 
 
 def _as_float64(value, name):

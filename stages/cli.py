@@ -1,33 +1,41 @@
-"""How a stage fails: one line on stderr and exit status 1, never a traceback.
+"""How a stage starts and fails: its command line, one line on stderr and exit status 1, never a traceback.
 
-Problems with the user's input raise ``StageError``; anything else is a bug and
-keeps its traceback.
+Problems with the user's input raise ``project.errors.UserError``; anything else is a bug and keeps
+its traceback. Ctrl-C and SIGTERM end a stage with one line (exit 130 and 143); so does the death of
+the `dvc` process that started it (an orphaned stage would go on and overwrite a workspace the user
+has since restored), and running past ``limits.minutes``.
 """
 
 import argparse
 import functools
+import os
 import signal
 import sys
+import threading
 from pathlib import Path
 
-from stages.errors import StageError
-from stages.params import read_params
+from project.errors import UserError
 
-__all__ = ["Interrupted", "StageError", "check_work", "divergence_message", "largest_that_fits", "name_stage", "path_option",
-           "stage_arguments", "stage_main", "stage_parser"]
+__all__ = ["Interrupted", "UserError", "name_stage", "path_option", "stage_arguments", "stage_main", "stage_parser"]
+
+# What is true of the outputs after an interruption: each file is whole or absent (every write goes to a
+# temporary file first), and under `dvc repro` DVC had removed the stage's old outputs before starting it.
+AFTER_INTERRUPT = ("no output is half-written; under `dvc repro` DVC removed this stage's old outputs before it "
+                   "ran: `dvc checkout` brings back the committed ones (docs/troubleshooting.md)")
+WATCH_SECONDS = 0.5
 
 
 class Interrupted(BaseException):
-    """SIGTERM (``kill``, ``timeout``, a cancelled CI job), raised where the stage was, as Ctrl-C raises
-    KeyboardInterrupt: so ``finally`` blocks run and a stage's temporaries are removed."""
+    """SIGTERM, the parent's death or the time limit, raised where the stage was (as Ctrl-C raises
+    KeyboardInterrupt), so ``finally`` blocks run and temporaries are removed."""
+
+    def __init__(self, why):
+        super().__init__(why)
+        self.why = why
 
 
-def _raise_interrupted(signum, frame):
-    raise Interrupted()
-
-
-UNTOUCHED = "its outputs are all as they were or all new, none half-written"
 _NAMES = []  # the running stage's name, as ``name_stage`` gave it (innermost last)
+_WHY = {}  # signal number -> what raised it, set by the watchdogs before they signal
 
 
 def name_stage(name):
@@ -36,54 +44,53 @@ def name_stage(name):
         _NAMES[-1] = name
 
 
-def stage_main(main):
-    """Wrap a ``main(argv)`` so a StageError prints one line and returns 1.
+def _raise_interrupted(signum, frame):
+    why = _WHY.pop(signum, None)
+    raise Interrupted(why or ("interrupted by SIGTERM", 143))
 
-    Otherwise the wrapper returns what ``main`` returned (None counts as 0). Ctrl-C (SIGINT) and
-    SIGTERM print one line naming the stage and return 130 and 143 (128 + the signal, as a shell
-    reports them); a file the system refuses to read or write (a read-only folder, a full disk, no
-    permission) and running out of memory are one line and 1 too. Anything else is a bug and keeps
-    its traceback. A script serving several stages names the one it runs with ``name_stage``.
-    """
+
+def stage_main(main):
+    """Wrap a ``main(argv)`` so a UserError prints one line and returns 1; other endings, one line each."""
 
     @functools.wraps(main)
     def wrapper(argv=None):
-        _NAMES.append(_stage_name(main, sys.argv[1:] if argv is None else list(argv)))
-        previous = _install(signal.SIGTERM, _raise_interrupted)
+        _NAMES.append(_stage_name(main))
+        previous = {signum: _install(signum, _raise_interrupted) for signum in (signal.SIGTERM, signal.SIGALRM)}
+        _watch_parent()
         try:
             status = main(argv)
-        except StageError as error:
-            return _fail(_NAMES[-1], error, 1)
+        except UserError as error:
+            return _fail(error, 1)
         except KeyboardInterrupt:
-            return _fail(_NAMES[-1], f"interrupted by SIGINT (Ctrl-C); {UNTOUCHED}", 130)
-        except Interrupted:
-            return _fail(_NAMES[-1], f"interrupted by SIGTERM; {UNTOUCHED}", 143)
+            return _fail(f"interrupted by SIGINT (Ctrl-C); {AFTER_INTERRUPT}", 130)
+        except Interrupted as interrupted:
+            message, status = interrupted.why
+            return _fail(f"{message}; {AFTER_INTERRUPT}", status)
         except MemoryError:
-            return _fail(_NAMES[-1], "ran out of memory (the machine, or a limit such as `ulimit -v`, refused "
-                                     "more); use fewer rows or smaller settings", 1)
+            return _fail("ran out of memory (the machine, or a limit such as `ulimit -v`, refused more); use fewer "
+                         "rows or smaller settings, or lower limits.memory_gib so the stage refuses before it starts", 1)
         except OSError as error:
             if error.filename is None:  # not about a file: a bug or the system, keep the traceback
                 raise
-            return _fail(_NAMES[-1], f"{error.filename}: cannot be read or written ({error.strerror or error})", 1)
+            return _fail(f"{error.filename}: cannot be read or written ({error.strerror or error})", 1)
         finally:
-            _install(signal.SIGTERM, previous)
+            signal.setitimer(signal.ITIMER_REAL, 0) if threading.current_thread() is threading.main_thread() else None
+            for signum, handler in previous.items():
+                _install(signum, handler)
             _NAMES.pop()
         return status or 0
 
     return wrapper
 
 
-def _stage_name(main, argv):
+def _stage_name(main):
     spec = main.__globals__.get("__spec__")  # "stages.fit" even when run as __main__
-    stage = (spec.name if spec else main.__module__).rsplit(".", 1)[-1]
-    if "--name" in argv[:-1]:  # one script serving several stages names the stage it runs
-        stage = argv[argv.index("--name") + 1]
-    return stage
+    return (spec.name if spec else main.__module__).rsplit(".", 1)[-1]
 
 
-def _fail(stage, message, status):
+def _fail(message, status):
     try:
-        print(f"error: {stage}: {message}", file=sys.stderr)
+        print(f"error: {_NAMES[-1]}: {message}", file=sys.stderr)
     except (OSError, ValueError):  # stderr closed (the terminal went away): the exit status says it
         pass
     return status
@@ -99,6 +106,67 @@ def _install(signum, handler):
         return None
 
 
+def time_limit(minutes):
+    """End the stage with one line once it has run ``minutes`` (params.yaml's limits.minutes)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    _WHY[signal.SIGALRM] = (f"stopped after running {minutes:g} minutes, limits.minutes in params.yaml; raise it "
+                            "for a longer run, or use fewer rows or smaller settings", 1)
+    signal.setitimer(signal.ITIMER_REAL, minutes * 60.0)
+
+
+def _process_start(pid):
+    """(the process's start time, its parent's pid) from /proc, or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        return int(fields[19]), int(fields[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _dvc_ancestor():
+    """(pid, start time) of the nearest ancestor process running DVC, or None (Linux only)."""
+    pid = os.getppid()
+    for _ in range(8):
+        found = _process_start(pid)
+        if found is None or pid <= 1:
+            return None
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                words = handle.read().split(b"\0")
+        except OSError:
+            return None
+        if any(os.path.basename(word) in (b"dvc", b"dvc.exe") or word == b"dvc" for word in words[:3]):
+            return pid, found[0]
+        pid = found[1]
+    return None
+
+
+def _watch_parent():
+    """Under DVC (DVC_STAGE set), end the stage if the `dvc` process that started it dies.
+
+    DVC catches neither SIGTERM nor SIGKILL: when it dies, its stage goes on as an orphan, and would
+    replace outputs the user has since restored. A thread looks every WATCH_SECONDS whether that
+    process still exists (the same pid and start time) and, once it does not, sends this process SIGTERM.
+    """
+    if "DVC_STAGE" not in os.environ or threading.current_thread() is not threading.main_thread():
+        return
+    ancestor = _dvc_ancestor()
+    if ancestor is None:
+        return
+    pid, started = ancestor
+
+    def watch():
+        while _process_start(pid) is not None and _process_start(pid)[0] == started:
+            threading.Event().wait(WATCH_SECONDS)
+        _WHY[signal.SIGTERM] = ("stopped: the `dvc` process that ran this stage is gone (killed?), so nothing would "
+                                "record what this stage wrote", 143)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def stage_parser(description, reads):
     """A stage's argparse parser: ``--params``, and under ``--help`` the params keys it reads.
 
@@ -106,7 +174,9 @@ def stage_parser(description, reads):
     Each stage adds its path options with ``path_option``: dvc.yaml passes them next to the stage's
     deps and outs, so no path is written twice.
     """
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
+    prog = f"python -m stages.{_NAMES[-1]}" if _NAMES else None
+    parser = argparse.ArgumentParser(prog=prog, description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=f"params it reads from --params: {', '.join(reads)}" if reads
                                      else "it reads no params")
     parser.add_argument("--params", default="params.yaml", metavar="FILE",
@@ -118,76 +188,17 @@ def path_option(parser, name, help, **kwargs):
     parser.add_argument(f"--{name}", required=True, type=Path, metavar="PATH", help=help, **kwargs)
 
 
-def stage_arguments(argv, description, paths, reads):
+def stage_arguments(argv, description, paths, reads, **read):
     """A stage's command line and the params it reads, validated: ``(args, params)``.
 
-    ``paths`` maps each required path option ("train", "out-dir", ...) to its help; each arrives as
-    a ``pathlib.Path``. ``reads`` is the params keys (or sections) the stage reads.
+    ``paths`` maps each required path option ("train", "out-dir", ...) to its help; each arrives as a
+    ``pathlib.Path``. ``reads`` is the params keys (or sections) the stage reads; ``read`` goes to
+    ``project.params.read_params`` (the models whose settings it reads).
     """
+    from project.params import read_params
+
     parser = stage_parser(description, reads)
     for name, help in paths.items():
         path_option(parser, name, help)
     args = parser.parse_args(argv)
-    return args, read_params(args.params, keys=reads)
-
-
-def divergence_message(error, key, value):
-    """One line for a DivergenceError: which key, its value, where it broke, what to try."""
-    advice = (f"on this data it must be below {error.stable_below:.3g}" if error.stable_below
-              else f"try a smaller {key}, e.g. {value / 10:g}")
-    return (f"params.yaml: {key} = {value:g} makes the fit diverge: the loss {error.reason} at step "
-            f"{error.step} (loss={error.loss:.4g}); {advice}")
-
-
-# What one stage may spend on the work a params key sizes (its data and Python itself come on top):
-# the benchmark's 10^6-row run must stay under 2 GiB end to end (issue 11), and nothing should run
-# for more than a few minutes without the user having asked for it in so many words.
-WORK_BYTES = 1 << 30  # 1 GiB
-WORK_SECONDS = 600.0  # 10 minutes
-
-
-def check_work(key, value, rows, bytes_per_unit, seconds_per_unit=0.0, *, source="params.yaml", what=None):
-    """Refuse ``key = value`` when value × rows units of work exceed WORK_BYTES or WORK_SECONDS.
-
-    ``rows`` is what one unit of ``value`` is multiplied by on this data (rows, or rows × features);
-    ``bytes_per_unit`` and ``seconds_per_unit`` are the measured cost of one value·row; the
-    model stages count their cross-validation's fits in ``rows`` too (stages/fit.py).
-    Raises StageError naming the key, the value, the rows, what it would need and the most that fits.
-    """
-    units = value * rows
-    need_bytes, need_seconds = units * bytes_per_unit, units * seconds_per_unit
-    if need_bytes <= WORK_BYTES and need_seconds <= WORK_SECONDS:
-        return
-    limits = []
-    if bytes_per_unit:
-        limits.append(WORK_BYTES / (rows * bytes_per_unit))
-    if seconds_per_unit:
-        limits.append(WORK_SECONDS / (rows * seconds_per_unit))
-    most = max(int(min(limits)), 0)
-    what = what or f"{rows} rows"  # e.g. "4096 rows × 3 features" when a unit is a row·feature
-    raise StageError(f"{source}: {key} = {value} is too large for {what}: it would need about "
-                     f"{work_needs(need_bytes, need_seconds)}; at most {most} on this data")
-
-
-def largest_that_fits(fits, low, high):
-    """The largest whole number in [low, high] for which ``fits`` holds (``fits`` monotone), or low - 1."""
-    if not fits(low):
-        return low - 1
-    while low < high:
-        middle = (low + high + 1) // 2
-        low, high = (middle, high) if fits(middle) else (low, middle - 1)
-    return low
-
-
-def work_needs(need_bytes, need_seconds):
-    """What work beyond the limits would need, in words: "1.2 GiB of memory (the limit is 1 GiB)", ..."""
-    needs = []
-    if need_bytes > WORK_BYTES:
-        needs.append(f"{_amount(need_bytes / 2**30)} GiB of memory (the limit is {WORK_BYTES / 2**30:g} GiB)")
-    if need_seconds > WORK_SECONDS:
-        needs.append(f"{_amount(need_seconds / 60)} minutes (the limit is {WORK_SECONDS / 60:g})")
-    return " and ".join(needs)
-
-
-def _amount(x):
-    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+    return args, read_params(args.params, keys=reads, **read)

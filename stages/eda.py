@@ -10,7 +10,8 @@ import numpy as np
 
 from stages.cli import stage_arguments, stage_main
 from stages.figures import MAX_SCATTER_POINTS
-from stages.files import all_or_nothing, column_chunks, save_figure, split_header, write_columns, write_json
+from project.files import write_columns, write_json
+from project.splits import column_chunks, split_header
 
 MAX_SCATTER_PANELS = 4
 # The heatmap and correlation.json show the target and the columns most correlated with it, at most
@@ -21,7 +22,7 @@ CONSTANT_NOTE = "constant on the training split: its correlation is undefined (n
 
 
 class Moments:
-    """Pearson correlations from sums over the rows, read a chunk at a time (stages/files.py column_chunks):
+    """Pearson correlations from sums over the rows, read a chunk at a time (project/files.py column_chunks):
     the stage holds a chunk and a few numbers a column, never the whole split (10^7 rows × 14 columns would
     be 1.1 GB as floats, and 3.4 GB while numpy parsed them).
 
@@ -158,16 +159,17 @@ def main(argv=None):
         np.sort(np.random.default_rng(0).choice(moments.n, size=MAX_SCATTER_POINTS, replace=False))
     points = moments.columns_at([*shown, target], rows)
     y = points.pop(target)
-    with all_or_nothing():  # the pictures are drawn first: a failure leaves every old output as it was
-        write_json(args.out_dir / "correlation.json", matrix, digits=4)
-        write_columns(args.out_dir / "ranking.csv", {
-            "feature": [name for name, _, _ in ranked],
-            "correlation": ["" if r is None else f"{r:.4f}" for _, r, _ in ranked],
-            "rank": ["" if rank is None else rank for _, _, rank in ranked]})
-        save_figure(draw_heatmap(shown_columns, corr), args.out_dir / "heatmap.png")
-        save_figure(draw_scatter(points, y, target, corr_of),
-                    args.out_dir / "scatter.png")
-        write_json(args.metrics, {"details": {"eda": metrics}})
+    from stages.figures import save_figure
+
+    heatmap, scatter = draw_heatmap(shown_columns, corr), draw_scatter(points, y, target, corr_of)  # drawn first
+    write_json(args.out_dir / "correlation.json", matrix, digits=4)
+    write_columns(args.out_dir / "ranking.csv", {
+        "feature": [name for name, _, _ in ranked],
+        "correlation": ["" if r is None else f"{r:.4f}" for _, r, _ in ranked],
+        "rank": ["" if rank is None else rank for _, _, rank in ranked]})
+    save_figure(heatmap, args.out_dir / "heatmap.png")
+    save_figure(scatter, args.out_dir / "scatter.png")
+    write_json(args.metrics, {"details": {"eda": metrics}})
 
 
 if __name__ == "__main__":

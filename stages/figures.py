@@ -1,8 +1,7 @@
-"""One look for every figure, and the figures a model's class has hooks for.
+"""One look for every figure, the pictures a model's abilities call for, and PNGs with reproducible bytes.
 
-matplotlib (about 0.3 s to import) is loaded only when a figure is drawn, so a fit stage whose model
-has no figure never pays for it. The pictures use no model colours (those live with the plot
-templates, tools/style.py): changing a colour reruns no stage.
+matplotlib (about 0.3 s to import) is loaded only when a figure is drawn. The pictures use no model
+colours (those live with the plot templates, stages/style.py): changing a colour reruns no stage.
 """
 
 import numpy as np
@@ -44,9 +43,19 @@ def scatter_sample(x, y, seed=0, limit=MAX_SCATTER_POINTS):
     return x[rows], y[rows]
 
 
-# ---- hooks: a model whose class has the attribute gets the picture ------------------------------
+def save_figure(figure, path, dpi=110):
+    """Save a matplotlib figure as a PNG whose bytes depend only on what it shows (written atomically)."""
+    from project.files import atomic_path
 
-def draw_activation(model, X, y, features, target):
+    with atomic_path(path) as temporary:
+        # No 'Software' tag (it carries the version) and no timestamp: same plot, same bytes.
+        figure.savefig(temporary, format="png", dpi=dpi, metadata={"Software": None})
+    pyplot().close(figure)
+
+
+# ---- the pictures of a model whose abilities include `pieces` (fromzero/base.py) --------------
+
+def draw_activation(model):
     """The unit's activation, e.g. the sigmoid: a smooth step from 0 to 1."""
     z = np.linspace(-10, 10, 401)
     figure, axes = new_figure(figsize=(6.0, 3.5))
@@ -95,14 +104,3 @@ def draw_pieces(model, X, y, features, target):
     bottom.set_title("Their sum: a curve no single piece could draw")
     bottom.legend(fontsize=8)
     return figure
-
-
-HOOKS = (  # (the attribute a class has, the picture's file name, how to draw it)
-    ("activation", "activation.png", draw_activation),
-    ("pieces", "pieces.png", draw_pieces),
-)
-
-
-def model_figures(model):
-    """[(file name, draw)] of the pictures ``model``'s class has hooks for; draw(model, X, y, features, target)."""
-    return [(name, draw) for attribute, name, draw in HOOKS if hasattr(model, attribute)]

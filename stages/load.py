@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from stages.cli import StageError, path_option, stage_main, stage_parser
-from stages.files import all_or_nothing, write_json, write_lines
-from stages.params import read_params
+from stages.cli import UserError, path_option, stage_main, stage_parser
+from project.files import write_json, write_lines
+from project.params import read_params
 
 # Values are refused beyond this: a square, a sum over 10^6 rows, random_search's coefficients (up to
 # 1e9, times up to ~100 features) and the spread of fold MSEs (fourth powers) all stay inside float64
@@ -69,38 +69,38 @@ UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def read_bytes(path):
-    """The file's bytes, past a UTF-8 byte-order mark; StageError if it is not a UTF-8 text file."""
+    """The file's bytes, past a UTF-8 byte-order mark; UserError if it is not a UTF-8 text file."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise StageError(f"{path}: file not found; point data.csv in params.yaml at your CSV") from None
+        raise UserError(f"{path}: file not found; point data.csv in params.yaml at your CSV") from None
     if stat.S_ISDIR(info.st_mode):
-        raise StageError(f"{path}: is a directory, not a CSV file; point data.csv at the file itself")
+        raise UserError(f"{path}: is a directory, not a CSV file; point data.csv at the file itself")
     if not stat.S_ISREG(info.st_mode):
         kind = ("a character device (like /dev/null)" if stat.S_ISCHR(info.st_mode)
                 else "a named pipe" if stat.S_ISFIFO(info.st_mode) else "not a regular file")
-        raise StageError(f"{path}: is {kind}, not a CSV file; point data.csv at your CSV")
+        raise UserError(f"{path}: is {kind}, not a CSV file; point data.csv at your CSV")
     with open(path, "rb") as handle:
         data = handle.read()
     if not data.strip():
-        raise StageError(f"{path}: the file is empty")
+        raise UserError(f"{path}: the file is empty")
     for mark, encoding in BOMS:
         if data.startswith(mark):
-            raise StageError(f"{path}: is {encoding} text (its first bytes are a {encoding} byte-order mark); "
+            raise UserError(f"{path}: is {encoding} text (its first bytes are a {encoding} byte-order mark); "
                              "save the file as UTF-8")
     for magic, kind in MAGIC:
         if data.startswith(magic):
-            raise StageError(f"{path}: is {kind}, not a text CSV; extract or export it as a UTF-8 CSV")
+            raise UserError(f"{path}: is {kind}, not a text CSV; extract or export it as a UTF-8 CSV")
     if data.startswith(UTF8_BOM):
         data = data[len(UTF8_BOM):]
     nul = data.find(b"\x00", 0, 1 << 16)
     if nul >= 0:
         head = data[:1 << 12]
         if head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
-            raise StageError(f"{path}: looks like UTF-16 text without a byte-order mark (every other byte is 0); "
+            raise UserError(f"{path}: looks like UTF-16 text without a byte-order mark (every other byte is 0); "
                              "save the file as UTF-8")
         line = data.count(b"\n", 0, nul) + 1
-        raise StageError(f"{path}: is a binary file, not a text CSV (a NUL byte on line {line}); "
+        raise UserError(f"{path}: is a binary file, not a text CSV (a NUL byte on line {line}); "
                          "point data.csv at a comma-separated text file")
     try:
         data.decode("utf-8")
@@ -108,7 +108,7 @@ def read_bytes(path):
         start = data.rfind(b"\n", 0, error.start) + 1
         line = data.count(b"\n", 0, error.start) + 1
         column = len(data[start:error.start].decode("utf-8", errors="replace")) + 1
-        raise StageError(f"{path}: line {line} is not UTF-8 (byte 0x{data[error.start]:02x} at column "
+        raise UserError(f"{path}: line {line} is not UTF-8 (byte 0x{data[error.start]:02x} at column "
                          f"{column}); save the file as UTF-8") from None
     return data
 
@@ -166,7 +166,7 @@ def check_quoted_line_breaks(path, data, head=1 << 16):
                 bad = next((char for char in field if char in "\r\n"), None)
                 if bad is not None:
                     line = start - field.count("\n") - field.count("\r")
-                    raise StageError(f"{path}: line {line}: the quoted cell {field!r} has {bad!r} in its name or "
+                    raise UserError(f"{path}: line {line}: the quoted cell {field!r} has {bad!r} in its name or "
                                      "value (a line break inside quotes), so every line below would be read as the "
                                      "wrong row; put the cell on one line")
     except csv.Error:
@@ -174,7 +174,7 @@ def check_quoted_line_breaks(path, data, head=1 << 16):
 
 
 def read_table(path):
-    """The CSV as a Table; StageError naming any bad byte, line, header or cell.
+    """The CSV as a Table; UserError naming any bad byte, line, header or cell.
 
     Accepts scikit-learn's layout (a first line of counts such as `506,13,,,` above the column
     names) and a plain CSV whose first line is the names. The happy path is pandas' C parser on
@@ -202,22 +202,22 @@ def read_table(path):
     first = [field.strip() for field in _fields(lines[0])]
     skip = 1 if all(field == "" or _is_number(field) for field in first) else 0
     if len(lines) <= skip:
-        raise StageError(f"{path}: no column names after line {numbers[0]}; the file has no table")
+        raise UserError(f"{path}: no column names after line {numbers[0]}; the file has no table")
     if skip and all(_is_number(field.strip()) for field in _fields(lines[1])):
         # Numbers on both first lines: data with no header, or column names that are numbers. Either
         # way which line names the columns is a guess, and a wrong guess shifts every column.
-        raise StageError(f"{path}: lines {numbers[0]} and {numbers[1]} are both numbers, so no line names the "
+        raise UserError(f"{path}: lines {numbers[0]} and {numbers[1]} are both numbers, so no line names the "
                          "columns; put a line of column names (not numbers) above the data")
     check_preamble(path, lines, numbers, skip)
     header, header_line = lines[skip], numbers[skip]
     if _is_comment(header):  # numpy.savetxt(header=...) writes the names so: "# RM,MEDV"
-        raise StageError(f"{path}: line {header_line} starts with '#' ({_show(header)}): a comment, not column "
+        raise UserError(f"{path}: line {header_line} starts with '#' ({_show(header)}): a comment, not column "
                          "names; a CSV has no comments: if it names the columns remove the '#', else delete it")
     names = _fields(header)
     check_names(path, names, header_line)
     rows, numbers = lines[skip + 1:], numbers[skip + 1:]
     if not rows:
-        raise StageError(f"{path}: has column names but no data rows")
+        raise UserError(f"{path}: has column names but no data rows")
     check_widths(path, rows, numbers, len(names), header_line)
 
     frame = pd.read_csv(io.BytesIO(b"\n".join(rows)), header=None, names=names, index_col=False,
@@ -231,20 +231,20 @@ def read_table(path):
 def check_names(path, names, line):
     for position, name in enumerate(names, 1):
         if not name.strip():
-            raise StageError(f"{path}: column {position} has no name in the header (line {line}); name it")
+            raise UserError(f"{path}: column {position} has no name in the header (line {line}); name it")
         if name != name.strip():
-            raise StageError(f"{path}: column {name!r} has spaces around its name (header, line {line}); "
+            raise UserError(f"{path}: column {name!r} has spaces around its name (header, line {line}); "
                              f"remove them, e.g. {name.strip()!r}")
         unsafe = next((char for char in name if char in "<>" or unicodedata.category(char) in ("Cc", "Cf")), None)
         if unsafe is not None:
             # Names become labels in the plots page DVC writes, inside a <script>, without escaping.
-            raise StageError(f"{path}: column {name!r} has {unsafe!r} in its name (header, line {line}), which "
+            raise UserError(f"{path}: column {name!r} has {unsafe!r} in its name (header, line {line}), which "
                              f"would be markup or an invisible control in the plots and the report; rename it, "
                              f"e.g. {''.join(char for char in name if char.isalnum() or char in '_-. ') or 'x'!r}")
     seen = {}
     for position, name in enumerate(names, 1):
         if name in seen:
-            raise StageError(f"{path}: column {name!r} appears twice in the header (line {line}): columns "
+            raise UserError(f"{path}: column {name!r} appears twice in the header (line {line}): columns "
                              f"{seen[name]} and {position}; rename one so every column has its own name")
         seen[name] = position
 
@@ -286,11 +286,11 @@ def check_separator(path, lines, numbers):
     share = _agreement([text.count(best) for text in texts])
     if share >= 0.5 and share > commas:
         line = next(number for (number, _), text in zip(sample, texts) if best in text)
-        raise StageError(f"{path}: line {line} is separated by {best!r}, not commas; "
+        raise UserError(f"{path}: line {line} is separated by {best!r}, not commas; "
                          "save the file as comma-separated CSV")
     if commas == 0 and _agreement([len(text.split()) - 1 for text in texts]) >= 0.5:
         line = next(number for (number, _), text in zip(sample, texts) if len(text.split()) > 1)
-        raise StageError(f"{path}: line {line} is separated by spaces, not commas; "
+        raise UserError(f"{path}: line {line} is separated by spaces, not commas; "
                          "save the file as comma-separated CSV")
 
 
@@ -329,13 +329,13 @@ def check_preamble(path, lines, numbers, skip):
     first, names = lines[skip], lines[skip + header]
     where, names_line = numbers[skip], numbers[skip + header]
     if _is_comment(first):
-        raise StageError(f"{path}: line {where} is a comment ({_show(first)}) above the column names on line "
+        raise UserError(f"{path}: line {where} is a comment ({_show(first)}) above the column names on line "
                          f"{names_line}; a CSV has no comments: delete it, so the column names come first")
     fields = [field.strip() for field in _fields(first)]
     if len(fields) != len(_fields(names)) or sum(1 for field in fields if field) <= 1:
-        raise StageError(f"{path}: line {where} ({_show(first)}) is not part of the table (a title or a note?): "
+        raise UserError(f"{path}: line {where} ({_show(first)}) is not part of the table (a title or a note?): "
                          f"the column names are on line {names_line}; delete it, so the column names come first")
-    raise StageError(f"{path}: lines {where} and {names_line} both hold names, not numbers, so which line names "
+    raise UserError(f"{path}: lines {where} and {names_line} both hold names, not numbers, so which line names "
                      "the columns is a guess; keep one line of column names above the data (delete the other, "
                      "e.g. a line of units)")
 
@@ -372,12 +372,12 @@ def check_widths(path, rows, numbers, width, header_line):
         row, count = int(bad[0]), int(counts[bad[0]])
         if _is_comment(rows[row]):
             comments = sum(1 for line in rows if _is_comment(line))
-            raise StageError(f"{path}: line {numbers[row]} is a comment ({_show(rows[row])}); a CSV has no "
+            raise UserError(f"{path}: line {numbers[row]} is a comment ({_show(rows[row])}); a CSV has no "
                              f"comments: delete every line that starts with '#' ({comments} such "
                              f"line{'s' * (comments > 1)})")
         side = "more" if count > width else "fewer"
         hint = " (a comma inside a number, e.g. 1,000?)" if count > width else ""
-        raise StageError(f"{path}: line {numbers[row]} has {count} field{'s' * (count != 1)}, {side} than the "
+        raise UserError(f"{path}: line {numbers[row]} has {count} field{'s' * (count != 1)}, {side} than the "
                          f"{width} column{'s' * (width != 1)} of the header (line {header_line}){hint}; every row "
                          f"needs exactly one value per column ({bad.size} such row{'s' * (bad.size > 1)})")
 
@@ -398,13 +398,13 @@ def check_values(table):
             row = int(bad.argmax())
             whole_row = _row_problem(table, row)
             if whole_row:
-                raise StageError(whole_row)
+                raise UserError(whole_row)
             text = table.cell(row, column)
             problem = (f"is {text!r} (not a number)" if text.lower() in MISSING_WORDS
                        else f"{text!r} is a true/false value, not a number; write it as 1 or 0"
                        if text.lower() in BOOLEAN_WORDS else f"{text!r} is not a number")
             every = "" if text.lower() in BOOLEAN_WORDS else "; every cell must be a number"
-            raise StageError(f"{table.where(row, column)}: {problem}{every} ({int(bad.sum())} bad in this column)")
+            raise UserError(f"{table.where(row, column)}: {problem}{every} ({int(bad.sum())} bad in this column)")
         numbers = values.to_numpy(dtype=np.float64)
         size = np.abs(numbers)
         bad = ~(size <= LARGEST_VALUE) | ((size < SMALLEST_NONZERO) & (size > 0))  # NaN, inf, too large or small
@@ -414,7 +414,7 @@ def check_values(table):
             if np.isnan(value):
                 whole_row = _row_problem(table, row)
                 if whole_row:  # e.g. '#,,,' with as many commas as the header: empty cells, but a comment
-                    raise StageError(whole_row)
+                    raise UserError(whole_row)
                 problem = "is empty (a missing value); every cell must be a finite number"
             elif np.isinf(value):
                 problem = f"{text!r} is infinite; every cell must be a finite number"
@@ -424,7 +424,7 @@ def check_values(table):
             else:
                 problem = (f"{text} is too small: values other than 0 must be at least 1e-50 in size, "
                            "or the column's spread underflows; rescale the column (e.g. to millionths)")
-            raise StageError(f"{table.where(row, column)}: {problem} ({int(bad.sum())} bad in this column)")
+            raise UserError(f"{table.where(row, column)}: {problem} ({int(bad.sum())} bad in this column)")
 
 
 def _did_you_mean(name, names):
@@ -445,7 +445,7 @@ def check_columns(table, features, target, test_size):
     for key, columns in (("data.target", [target]), ("data.features", features)):
         for column in columns:
             if column not in frame.columns:
-                raise StageError(f"{path}: no column {column!r} (from {key} in params.yaml"
+                raise UserError(f"{path}: no column {column!r} (from {key} in params.yaml"
                                  f"{_did_you_mean(column, table.names)}); columns are: {', '.join(table.names)}")
     n = len(frame)
     n_test = math.ceil(n * test_size)
@@ -455,7 +455,7 @@ def check_columns(table, features, target, test_size):
         advice = (f"use at least {least} rows" if n < least else
                   f"raise data.test_size to at least {MIN_TEST_ROWS / n:.2g}" if n_test < MIN_TEST_ROWS else
                   f"lower data.test_size to at most {1 - MIN_TRAIN_ROWS / n:.2g}")
-        raise StageError(f"{path}: {n} data row{'s' * (n != 1)} with data.test_size = {test_size:g} split into "
+        raise UserError(f"{path}: {n} data row{'s' * (n != 1)} with data.test_size = {test_size:g} split into "
                          f"{n_train} training and {n_test} test rows; need at least {MIN_TRAIN_ROWS} training "
                          f"and {MIN_TEST_ROWS} test rows: {advice}")
     for key, column in [("data.target", target)] + [("data.features", feature) for feature in features]:
@@ -463,7 +463,7 @@ def check_columns(table, features, target, test_size):
         if _constant(values):
             what = "there is nothing to predict" if key == "data.target" else \
                 "drop it from data.features or choose a column that varies"
-            raise StageError(f"{path}: column {column!r} ({key}) is constant (every row is {values[0]:g}); {what}")
+            raise UserError(f"{path}: column {column!r} ({key}) is constant (every row is {values[0]:g}); {what}")
 
 
 def split_rows(n, test_size, seed):
@@ -628,17 +628,16 @@ def main(argv=None):
     for column in [data["target"], *data["features"]]:
         key = "data.target" if column == data["target"] else "data.features"
         if _constant(table.frame[column].to_numpy()[train_rows]):
-            raise StageError(f"{data['csv']}: the training split's {column!r} ({key}) is constant; "
+            raise UserError(f"{data['csv']}: the training split's {column!r} ({key}) is constant; "
                              "use more rows, another seed or a smaller data.test_size")
     facts, warnings = split_facts(table, data, train_rows, test_rows)
     header = csv_header(table.names)
     splits = [(path, [unquoted(table.rows[row]) for row in rows])
               for path, rows in ((args.train, train_rows), (args.test, test_rows))]
-    with all_or_nothing():  # everything is validated and computed: now write, all or none
-        for path, lines in splits:
-            write_lines(path, header, lines)
-        if summary:
-            write_json(summary, {"details": {"split": facts}})
+    for path, lines in splits:  # everything is validated and computed: now write
+        write_lines(path, header, lines)
+    if summary:
+        write_json(summary, {"details": {"split": facts}})
     for warning in warnings:
         print(f"warning: load: {warning}", file=sys.stderr)
 

@@ -15,9 +15,9 @@ template finds the model in the data and no plot definition names one.
 import json
 
 from stages.cli import path_option, stage_main, stage_parser
-from stages.files import all_or_nothing, write_text
-from stages.models import read_models
-from stages.style import REFERENCE_MODELS, model_colors
+from project.files import write_text
+from project.models import read_models
+from stages.style import model_colors
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 SIGN_COLORS = {"positive": "#4c72b0", "negative": "#c44e52"}  # correlation bars: no model colour
@@ -37,10 +37,11 @@ def _revision(channel_title="revision"):
 
 
 class Templates:
-    """The templates for the models ``names`` (models.yaml's order)."""
+    """The templates for the models ``names`` (models.yaml's order); ``yardsticks``: its baseline and reference."""
 
-    def __init__(self, names):
+    def __init__(self, names, yardsticks=()):
         self.names = list(names)
+        self.yardsticks = [name for name in yardsticks if name in self.names]
         self.colors = model_colors(self.names)
 
     def order(self):
@@ -104,7 +105,7 @@ class Templates:
 
     def response(self):
         """Each model's curve along each feature; the yardsticks as wide pale bands under the models."""
-        references = [name for name in self.names if name in REFERENCE_MODELS]
+        references = self.yardsticks
 
         def layer(test, **mark):
             return {"transform": [{"filter": test}],
@@ -166,9 +167,9 @@ def main(argv=None):
     path_option(parser, "models", "the list of models (models.yaml): their names and order")
     path_option(parser, "out", "the folder the templates are written to")
     args = parser.parse_args(argv)
-    with all_or_nothing():
-        for name, template in Templates(read_models(args.models)).all().items():
-            write_text(args.out / name, template_text(template))
+    registry = read_models(args.models)
+    for name, template in Templates(registry.entries, (registry.baseline, registry.reference)).all().items():
+        write_text(args.out / name, template_text(template))
 
 
 if __name__ == "__main__":

@@ -15,9 +15,6 @@ MODEL_COLORS = {  # one colour per model, the same in every DVC plot and in the 
     "net": "#e7298a",
 }
 FALLBACK = ["#66a61e", "#e6ab02", "#a6761d", "#1f78b4", "#b15928", "#6a3d9a", "#33a02c", "#fb9a99"]
-# The yardsticks: drawn as wide pale bands under the models, so a model that coincides with one (gd
-# with least squares) still shows as its own line inside the band.
-REFERENCE_MODELS = ("baseline", "least_squares")
 
 
 def model_colors(names):

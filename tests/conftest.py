@@ -146,7 +146,7 @@ def stages_run(output):
 
 def model_names():
     """The models of models.yaml, in its order."""
-    from stages.models import read_models
+    from project.models import read_models
 
     return list(read_models(ROOT / "models.yaml"))
 
@@ -231,7 +231,7 @@ def stage_commands():
 
     import yaml
 
-    from stages.models import read_models
+    from project.models import read_models
 
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     commands = {}

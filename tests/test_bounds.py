@@ -126,7 +126,7 @@ def test_work_beyond_a_stage_limit_is_refused_before_it_runs(tmp_path, monkeypat
 
 def test_the_defaults_on_the_bundled_data_are_far_within_every_bound():
     from stages.fit import FitPlan, build_model, constructor_arguments
-    from stages.models import read_models
+    from project.models import read_models
 
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     for name, entry in read_models(ROOT / "models.yaml").items():

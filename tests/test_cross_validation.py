@@ -5,7 +5,7 @@ import pytest
 
 from fromzero.baseline import MeanBaseline
 from fromzero.cross_validation import cross_validate, kfold_indices
-from fromzero.linear import LeastSquares
+from fromzero.least_squares import LeastSquares
 from fromzero.neighbors import KNearestNeighbors
 from tests.test_linear import boston_xy
 

@@ -14,7 +14,7 @@ import yaml
 
 from tests.conftest import ROOT
 
-FIRST_PARTY = ("fromzero", "stages", "tools")
+FIRST_PARTY = ("fromzero", "project", "stages", "tools")
 
 
 def module_file(module):
@@ -75,8 +75,8 @@ def command_module(cmd):
 
 
 def model_files():
-    """The modules of models.yaml's classes, which stages.models imports by name."""
-    from stages.models import read_models
+    """The modules of models.yaml's classes, which project.models imports by name."""
+    from project.models import read_models
 
     return {module_file(entry.class_path.partition(":")[0]).relative_to(ROOT).as_posix()
             for entry in read_models(ROOT / "models.yaml").values()}
@@ -84,10 +84,10 @@ def model_files():
 
 def code_deps(module):
     """What running ``python -m module`` loads: its import closure, plus every listed model's module
-    (and what those import) when it builds models by name (through stages/models.py)."""
+    (and what those import) when it builds models by name (through project/models.py)."""
     files = closure(module)
     builders = ("model_class", "build_model", "model_settings")
-    if any(word in (ROOT / path).read_text(encoding="utf-8") for path in files if path != "stages/models.py"
+    if any(word in (ROOT / path).read_text(encoding="utf-8") for path in files if path != "project/models.py"
            for word in builders):
         for path in model_files():
             files |= closure(path[:-3].replace("/", "."))

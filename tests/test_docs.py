@@ -106,7 +106,7 @@ def test_every_shell_block_is_valid_bash():
 
 def test_the_params_page_has_every_key_check_params_knows():
     from stages.check_params import whole_file_schema
-    from stages.models import read_models
+    from project.models import read_models
 
     page = (ROOT / "docs" / "params.md").read_text(encoding="utf-8")
     keys = whole_file_schema(read_models(ROOT / "models.yaml"))

@@ -210,7 +210,7 @@ def test_what_fit_writes_is_what_evaluate_accepts():
 
     assert set(fit.SUMMARY.values()) | {"train_mse", "train_mse_sampled_rows"} == \
         set(evaluate.FIT_KEYS) | set(evaluate.FIT_OPTIONAL)
-    assert evaluate.MAX_CURVE_ROWS >= len(__import__("stages.files").files.loss_curve(range(10**6))["step"])
+    assert evaluate.MAX_CURVE_ROWS >= len(__import__("project.files").files.loss_curve(range(10**6))["step"])
 
 
 def cells(text, row, value):
@@ -270,7 +270,7 @@ CHANGES = {"check_params": {}, "load": {"data.test_size": 0.25}, "eda": {"data.f
 @pytest.mark.parametrize("stage", list(CHANGES))
 def test_a_stage_that_cannot_write_its_last_output_changes_none(done, capsys, monkeypatch, stage):
     """The rename of a stage's last output fails: the outputs it had already renamed are put back."""
-    import stages.files as files
+    import project.files as files
 
     original, targets = files._rename, []
 
@@ -289,7 +289,7 @@ def test_a_stage_that_cannot_write_its_last_output_changes_none(done, capsys, mo
 
     def fail_on_the_last(temporary, target):
         if target == targets[-1]:
-            raise files.StageError(f"{target}: cannot be written (a test's failure)")
+            raise files.UserError(f"{target}: cannot be written (a test's failure)")
         original(temporary, target)
         renamed.append(target)
 

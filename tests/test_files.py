@@ -5,7 +5,7 @@ import math
 import matplotlib
 import pytest
 
-from stages.files import loss_curve, read_columns, round_significant, save_figure, write_columns, write_json, write_text
+from project.files import loss_curve, read_columns, round_significant, save_figure, write_columns, write_json, write_text
 
 matplotlib.use("Agg")
 
@@ -65,7 +65,7 @@ def test_write_text_creates_folders(tmp_path):
 
 
 def test_an_error_halfway_through_a_write_keeps_the_old_file(tmp_path):
-    from stages.files import atomic_path
+    from project.files import atomic_path
 
     target = tmp_path / "train.csv"
     target.write_text("old\n")

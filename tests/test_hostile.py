@@ -16,7 +16,7 @@ import pytest
 import subprocess
 
 from stages.check_params import restore_command
-from stages.cli import StageError, check_work
+from stages.cli import UserError, check_work
 from tests.conftest import BOSTON_CSV, ROOT, dvc, dvc_env, git, only_error_line
 
 HEADER = "CRIM,ZN,INDUS,CHAS,NOX,RM,AGE,DIS,RAD,TAX,PTRATIO,B,LSTAT,MEDV"
@@ -244,7 +244,7 @@ def test_the_suite_covers_every_class():
                                                  for line in LINES[1:]]) + "\n"),
 ])
 def test_harmless_variations_load(project, name, text):
-    from stages.files import read_columns
+    from project.files import read_columns
 
     prepare(project, text, {})
     assert run(project, "load") == 0
@@ -304,7 +304,7 @@ def test_params_file_not_utf8(project, capsys):
     (("evaluate.bootstrap", 10**5, 200_000, 8), "at most 671 on this data"),
 ])
 def test_check_work_names_the_numbers(args, words):
-    with pytest.raises(StageError) as caught:
+    with pytest.raises(UserError) as caught:
         check_work(*args)
     assert words in str(caught.value) and "params.yaml: " in str(caught.value)
     check_work("net.hidden", 4, 404, 40, 20e-9 * 2000)  # the defaults on the Boston data: fine

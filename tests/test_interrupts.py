@@ -66,7 +66,7 @@ def test_a_signal_mid_fit_is_one_line_no_traceback_and_the_old_outputs_stay(proj
 
 def test_signals_wait_while_a_stage_renames_its_outputs(tmp_path, monkeypatch):
     """A signal that lands between two renames is held until the last: never a mix of old and new files."""
-    import stages.files as files
+    import project.files as files
 
     original = files._rename
 

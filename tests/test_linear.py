@@ -5,7 +5,8 @@ import functools
 import numpy as np
 import pytest
 
-from fromzero.linear import LeastSquares, linear_loss_and_gradient, mean_squared_error, predict_linear
+from fromzero.least_squares import LeastSquares
+from fromzero.linear import linear_loss_and_gradient, mean_squared_error, predict_linear
 from tests.conftest import BOSTON_CSV
 
 TWELVE = ["CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX", "PTRATIO", "LSTAT"]

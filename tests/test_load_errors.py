@@ -372,7 +372,7 @@ def test_the_summary_is_stable_json_and_the_lookup_is_the_librarys(project):
     import json
 
     from fromzero.lookup import lookup_table_report
-    from stages.files import read_xy
+    from project.files import read_xy
 
     assert run_load_with_summary(project) == 0
     text = (project.root / "data.json").read_text()

@@ -5,7 +5,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from fromzero.linear import LeastSquares
+from fromzero.least_squares import LeastSquares
 from fromzero.metrics import bootstrap_mse_interval, paired_bootstrap_difference, regression_scores
 from fromzero.neighbors import KNearestNeighbors
 from tests.test_linear import boston_xy

@@ -10,9 +10,9 @@ import json
 import numpy as np
 import pytest
 
-from stages.cli import StageError
-from stages.models import build_model, model_settings, parse_entry, read_models, setting_key
-from stages.params import read_params
+from stages.cli import UserError
+from project.models import build_model, model_settings, parse_entry, read_models, setting_key
+from project.params import read_params
 from tests.conftest import ROOT
 from tests.test_linear import boston_xy
 
@@ -72,19 +72,19 @@ def test_settings_come_from_the_section_the_top_level_key_and_the_seed():
     ("knn", ["fromzero.neighbors:KNearestNeighbors"], "exactly the fields class and params"),
 ])
 def test_a_bad_entry_is_one_line_naming_the_model_and_the_field(name, entry, words):
-    with pytest.raises(StageError, match=None) as raised:
+    with pytest.raises(UserError, match=None) as raised:
         parse_entry(name, entry)
     assert words in str(raised.value) and str(raised.value).startswith("models.yaml: ")
 
 
 def test_a_class_that_does_not_import_or_a_setting_it_lacks_is_named():
     ghost = parse_entry("ghost", {"class": "fromzero.nowhere:Ghost", "params": ["seed"]})
-    with pytest.raises(StageError, match="ghost: class 'fromzero.nowhere:Ghost' cannot be imported"):
+    with pytest.raises(UserError, match="ghost: class 'fromzero.nowhere:Ghost' cannot be imported"):
         ghost.model_class
     knn = parse_entry("knn", {"class": "fromzero.neighbors:KNearestNeighbors", "params": ["knn", "lr"]})
-    with pytest.raises(StageError, match="knn reads 'lr', but KNearestNeighbors takes no 'learning_rate'"):
+    with pytest.raises(UserError, match="knn reads 'lr', but KNearestNeighbors takes no 'learning_rate'"):
         model_settings(knn, params())
-    with pytest.raises(StageError, match=r"knn\.kk is not a setting of KNearestNeighbors"):
+    with pytest.raises(UserError, match=r"knn\.kk is not a setting of KNearestNeighbors"):
         model_settings(ENTRIES["knn"], {**params(), "knn": {"kk": 3}})
 
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from stages.cli import StageError
+from stages.cli import UserError
 from stages.check_params import validate_file
-from stages.params import validate_params
+from project.params import validate_params
 from tests.conftest import ROOT, only_error_line
 
 
@@ -127,7 +127,7 @@ def test_yaml_11_exponent_strings_are_read_as_the_number_meant():
     params = read_params("params.yaml")
     raw = {**params, "seed": 1, "lr": "1e-3"}
     assert validate_params(raw, keys=["lr"])["lr"] == 0.001
-    with pytest.raises(StageError, match="is not allowed"):
+    with pytest.raises(UserError, match="is not allowed"):
         validate_params({**raw, "lr": "1e-3x"}, keys=["lr"])
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.cli import StageError
+from stages.cli import UserError
 from tests.conftest import ROOT, dvc_env, git
 from tools import report
 from tools.changes import leader, leaderboard
@@ -237,7 +237,7 @@ def test_loss_charts_are_thinned_held_after_an_early_stop_and_say_what_changed()
     assert base_line[-1] == base_line[-2]  # held at its last value after it stopped
     assert "unchanged from the base" in net and net.count("line [") == 1
     assert read_loss(b"model,iteration,unit,loss\n") == {} and read_loss(b"") == {}
-    with pytest.raises(StageError, match=r"^plots/evaluate/loss.csv: not the loss curves `evaluate` writes"):
+    with pytest.raises(UserError, match=r"^plots/evaluate/loss.csv: not the loss curves `evaluate` writes"):
         read_loss(b'model,iteration\n"gd,1\n')
 
 

@@ -34,7 +34,7 @@ def nudge_one_ulp(row):
 def fit_every_model(project, train, out):
     """Run every model's fit stage (models.yaml's) on ``train``; return {model/file: bytes}."""
     from stages import fit
-    from stages.models import read_models
+    from project.models import read_models
 
     written = {}
     for name, entry in read_models(ROOT / "models.yaml").items():
@@ -77,7 +77,7 @@ def test_row_order_and_one_ulp_do_not_change_a_single_written_byte(prepared, tmp
 
 
 def test_written_files_have_ordinary_permissions(project, tmp_path):
-    from stages.files import write_json
+    from project.files import write_json
     from tests.conftest import run_load
 
     old = os.umask(0o022)

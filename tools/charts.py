@@ -6,7 +6,7 @@ model's colour (stages/style.py). ``read_loss`` reads the loss curves the evalua
 
 import io
 
-from stages.cli import StageError
+from stages.cli import UserError
 from tools.markdown import mermaid_block, mermaid_number, mermaid_text, number, one_line
 
 LOSS = "plots/evaluate/loss.csv"  # the training-loss curves the evaluate stage writes
@@ -47,7 +47,7 @@ def leaderboard_chart(board, colors):
 
 def read_loss(data, source=LOSS):
     """{model: (unit, iterations, losses)} from loss.csv (bytes or a path; long: model, iteration, unit,
-    loss), each curve sorted by iteration; {} for an empty file or one without those columns; StageError
+    loss), each curve sorted by iteration; {} for an empty file or one without those columns; UserError
     naming ``source`` for one that is not CSV."""
     import numpy as np
     import pandas as pd
@@ -57,7 +57,7 @@ def read_loss(data, source=LOSS):
     except pd.errors.EmptyDataError:
         return {}
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
-        raise StageError(f"{source}: not the loss curves `evaluate` writes ({one_line(error, 200)}); "
+        raise UserError(f"{source}: not the loss curves `evaluate` writes ({one_line(error, 200)}); "
                          "rerun `dvc repro`") from None
     if not {"model", "iteration", "loss"} <= set(table.columns):
         return {}

@@ -7,7 +7,7 @@ check_params.
 
 import difflib
 
-from stages.params import non_negative_float, positive_float
+from project.params import non_negative_float, positive_float
 
 REFERENCE = "least_squares"  # the yardstick of the ratio gates and of vs_ls in metrics/evaluate.json
 

@@ -19,11 +19,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stages.files import save_figure
+from stages.figures import save_figure
 from tools.markdown import code, one_line, percent
 from tools.owned import OwnedError, stamp, write_owned
 from tools.owned import check as check_owned
-from tools.revisions import file_at
+from project.commands import file_at
 
 TOOL = "tools.report"  # the pictures folder is the report's: its index.md carries the report's mark
 RENDER_TIMEOUT = 300  # seconds for vl-convert to draw every changed plot

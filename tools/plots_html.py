@@ -13,8 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from stages.cli import StageError, stage_main
-from stages.files import write_text
+from stages.cli import UserError, stage_main
+from project.files import write_text
 
 TEMPLATE_PATH = Path(".dvc/plots/offline.html")
 PAGE = """<!DOCTYPE html>
@@ -69,7 +69,7 @@ def main(argv=None):
         print(f"wrote {TEMPLATE_PATH}")
         return 0
     if stale():
-        raise StageError(f"{TEMPLATE_PATH}: differs from this vl-convert's bundle; run `python -m tools.plots_html "
+        raise UserError(f"{TEMPLATE_PATH}: differs from this vl-convert's bundle; run `python -m tools.plots_html "
                          "--write`")
     return 0
 

@@ -53,10 +53,10 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stages.cli import StageError
-from stages.files import read_json
-from stages.models import read_models
-from stages.params import SCHEMA, read_params
+from stages.cli import UserError
+from project.files import read_json
+from project.models import read_models
+from project.params import SCHEMA, read_params
 from stages.style import model_colors
 from tools import gates as gate_rules
 from tools.changes import (changed_rows, details, exempt_moves, leader, leaderboard, paired_moves, read_predictions,
@@ -68,7 +68,7 @@ from tools.owned import OwnedError, stamp, write_owned
 from tools.owned import check as check_owned
 from tools.pictures import (PICTURES_INDEX, TOOL, changed_plots, draw_leaderboard, draw_png, draw_residuals,
                             owned_pictures, pictures_folder, pictures_index, write_pictures)
-from tools.revisions import dvc_json, file_at, resolve_revision
+from project.commands import dvc_json, file_at, resolve_revision
 
 EVALUATE_METRICS = "metrics/evaluate.json"
 CV_METRICS = "metrics/cv.json"
@@ -311,7 +311,7 @@ def main(argv=None):
     """Write the report; exit 0, 1 (a gate failed, with --check) or 2 (the report failed)."""
     try:
         return write_report(argv)
-    except (StageError, OwnedError) as error:
+    except (UserError, OwnedError) as error:
         print(f"error: report: {one_line(error, 1000)}", file=sys.stderr)
     except Exception as error:  # a bug or a broken environment: still one line, and never 1
         frame = traceback.extract_tb(error.__traceback__)[-1]
@@ -322,7 +322,7 @@ def main(argv=None):
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # one line and exit 2, as every other failure of the report
-        raise StageError(f"{message} (see --help)")
+        raise UserError(f"{message} (see --help)")
 
 
 def write_report(argv=None):
@@ -350,7 +350,7 @@ def write_report(argv=None):
     revision = resolve_revision(args.base)
     for path in (EVALUATE_METRICS, PREDICTIONS):
         if not Path(path).exists():
-            raise StageError(f"{path}: not found; run `dvc repro` first")
+            raise UserError(f"{path}: not found; run `dvc repro` first")
     current = details(read_json(EVALUATE_METRICS), "test")
     base_bytes = file_at(revision, EVALUATE_METRICS)
     base = details(json.loads(base_bytes), "test") if base_bytes else None
@@ -368,7 +368,7 @@ def write_report(argv=None):
     metrics_diff = dvc_json("metrics", "diff", revision)
     board = leaderboard(names, current, base, cv, moves)
     if not board:
-        raise StageError(f"{EVALUATE_METRICS}: holds none of the models of models.yaml; run `dvc repro`")
+        raise UserError(f"{EVALUATE_METRICS}: holds none of the models of models.yaml; run `dvc repro`")
     gates = gate_rules.gate_results(names, current, base, params["gates"], settings["confidence"])
 
     best = leader(board)

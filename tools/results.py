@@ -29,8 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from stages.cli import StageError, stage_main
-from stages.files import write_text
+from stages.cli import UserError, stage_main
+from project.files import write_text
 from tools.gates import REFERENCE
 from tools.owned import OwnedError, json_text, write_owned
 from tools.owned import check as check_owned
@@ -68,7 +68,7 @@ def _run(args, cwd):
     result = subprocess.run(args, cwd=cwd, env=_environment(), capture_output=True, text=True, check=False)
     if result.returncode != 0:
         last = (result.stderr.strip() or result.stdout.strip() or "no output").splitlines()[-1]
-        raise StageError(f"`{' '.join(map(str, args[2:] if args[0] == sys.executable else args))}` "
+        raise UserError(f"`{' '.join(map(str, args[2:] if args[0] == sys.executable else args))}` "
                          f"exited {result.returncode} in {cwd}: {last}")
     return result.stdout
 
@@ -253,7 +253,7 @@ def render(name, entry, found_settings, models):
 
 
 def model_order(source=ROOT):
-    from stages.models import read_models
+    from project.models import read_models
 
     return list(read_models(Path(source) / "models.yaml"))
 
@@ -276,7 +276,7 @@ def fill(text, rendered, page):
     for name, part in rendered.items():
         start, end = markers(name)
         if start not in text or end not in text:
-            raise StageError(f"{page}: no `{start}` ... `{end}` markers for configuration {name}; add them "
+            raise UserError(f"{page}: no `{start}` ... `{end}` markers for configuration {name}; add them "
                              "where its table goes")
         before, rest = text.split(start, 1)
         text = f"{before}{start}\n{part}\n{end}{rest.split(end, 1)[1]}"
@@ -288,16 +288,16 @@ def read_data(path):
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)
     except FileNotFoundError:
-        raise StageError(f"{path}: not found; run `python -m tools.results` to measure it") from None
+        raise UserError(f"{path}: not found; run `python -m tools.results` to measure it") from None
     except json.JSONDecodeError as error:
-        raise StageError(f"{path}: not valid JSON ({error})") from None
+        raise UserError(f"{path}: not valid JSON ({error})") from None
 
 
 def compare(data, name, metrics_dir):
     """[lines] where the workspace's metrics differ from configuration ``name``'s in ``data`` (none: equal)."""
     entry = next((item for item in data["configurations"] if item["name"] == name), None)
     if entry is None:
-        raise StageError(f"no configuration {name!r} in docs/results.json; it has: "
+        raise UserError(f"no configuration {name!r} in docs/results.json; it has: "
                          + ", ".join(item["name"] for item in data["configurations"]))
     here = read_metrics(Path(metrics_dir).parent)
     differences = []
@@ -338,7 +338,7 @@ def main(argv=None):
     try:
         text = args.page.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise StageError(f"{args.page}: not found (run from the repository root)") from None
+        raise UserError(f"{args.page}: not found (run from the repository root)") from None
     models = model_order()
     if args.check:
         rendered, shown = render_all(read_data(args.data), models), generated_parts(text)
@@ -354,13 +354,13 @@ def main(argv=None):
         try:
             check_owned(args.data, TOOL)  # before a minute of runs, not after
         except OwnedError as error:
-            raise StageError(str(error)) from None
+            raise UserError(str(error)) from None
         old = read_data(args.data) if args.only else {"configurations": []}
         fill(text, {name: "" for name in CONFIGURATIONS}, args.page)  # the markers, too
         names = [args.only] if args.only else list(CONFIGURATIONS)
         measured, found = run_configurations(names)
         if args.only and old.get("settings") != found:
-            raise StageError(f"{args.data}: measured with {old.get('settings')}, params.yaml now says {found}; "
+            raise UserError(f"{args.data}: measured with {old.get('settings')}, params.yaml now says {found}; "
                              "rerun every configuration (without --only)")
         kept = {item["name"]: item for item in old["configurations"]}
         kept.update({name: {"name": name, "set": CONFIGURATIONS[name][1], **metrics}
@@ -373,9 +373,9 @@ def main(argv=None):
         try:
             write_owned({args.data: json_text(data, TOOL)}, TOOL)
         except OwnedError as error:
-            raise StageError(str(error)) from None
+            raise UserError(str(error)) from None
     if not args.page.is_file() or args.page.is_symlink():
-        raise StageError(f"{args.page}: not a regular file; refusing to write there")
+        raise UserError(f"{args.page}: not a regular file; refusing to write there")
     write_text(args.page, page)
     print(f"wrote {args.page}" + ("" if args.render else f" and {args.data}"))
     return 0

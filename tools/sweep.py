@@ -200,9 +200,9 @@ def models_file(params_path):
 
 
 def check_point(params, point, params_path):
-    """Validate one matrix point the way the stages will: StageError's line, or None."""
+    """Validate one matrix point the way the stages will: UserError's line, or None."""
     from stages.check_params import validate_file
-    from stages.cli import StageError
+    from stages.cli import UserError
 
     changed = copy.deepcopy(params)
     for key, value in point:
@@ -215,7 +215,7 @@ def check_point(params, point, params_path):
         path.write_text(yaml.safe_dump(changed, sort_keys=False), encoding="utf-8")
         try:
             validate_file(str(path), models_file(params_path))
-        except StageError as error:
+        except UserError as error:
             return str(error).replace(str(path), params_path)
     return None
 

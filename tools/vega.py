@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from stages.cli import StageError
+from stages.cli import UserError
 
 
 # ---- rendering what DVC renders --------------------------------------------------------------
@@ -21,7 +21,7 @@ def dvc_plot_specs(*revisions):
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         last = ((result.stderr or result.stdout).strip().splitlines() or ["no output"])[-1]
-        raise StageError(f"`dvc plots diff {' '.join(revisions)} --json` failed: {last}")
+        raise UserError(f"`dvc plots diff {' '.join(revisions)} --json` failed: {last}")
     plots = json.loads(result.stdout or "{}").get("data", {})
     return {title: entry["content"] for title, entries in plots.items()
             for entry in entries if entry.get("type") == "vega"}
