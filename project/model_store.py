@@ -61,12 +61,12 @@ class FittedModel:
 
 def write(folder, fitted):
     """Write ``fitted`` as the folder ``folder``: built beside it, then renamed into place (whole or not at all)."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    for stale in folder.parent.glob(f".{folder.name}.*.tmp"):  # what a killed run left
-        shutil.rmtree(stale, ignore_errors=True)
-    building = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
+    folder, building, old = Path(folder), None, None
     try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        for stale in folder.parent.glob(f".{folder.name}.*.tmp"):  # what a killed run left
+            shutil.rmtree(stale, ignore_errors=True)
+        building = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
         os.chmod(building, 0o777 & ~_umask())
         _write_npz(building / "model.npz", fitted.model.to_dict())
         if fitted.seeds:
@@ -77,7 +77,6 @@ def write(folder, fitted):
         curve = fitted.curve or fitted.loss_curve()
         if curve is not None:
             _write_curve(building / "curve.csv", *curve)
-        old = None
         if folder.exists():
             old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
             os.replace(folder, old / "old")
@@ -85,9 +84,12 @@ def write(folder, fitted):
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except OSError as error:
+        if old is not None and (old / "old").exists() and not folder.exists():
+            os.replace(old / "old", folder)  # the rename in failed: the old folder goes back
         raise UserError(f"{folder}: cannot be written ({error.strerror or error})") from None
     finally:
-        shutil.rmtree(building, ignore_errors=True)
+        if building is not None:
+            shutil.rmtree(building, ignore_errors=True)
 
 
 def _umask():

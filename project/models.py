@@ -75,9 +75,11 @@ class ModelEntry:
         except AttributeError:
             raise UserError(f"{self.source}: {self.name}.class = {self.class_name!r} is not defined in "
                             f"{self.code}") from None
-        if not (isinstance(model_class, type) and issubclass(model_class, Estimator)):
+        if not (isinstance(model_class, type) and issubclass(model_class, Estimator)) or not all(
+                callable(getattr(model_class, method, None)) for method in ("fit", "predict", "to_dict", "from_dict")):
             raise UserError(f"{self.source}: {self.name}.class = {self.class_name!r} in {self.code} is not a model: a "
-                            "model is a class deriving from fromzero.base.Estimator (see docs/contributing.md)")
+                            "model is a class deriving from fromzero.base.Estimator with fit, predict, to_dict and from_dict "
+                            "(docs/contributing.md)")
         try:
             model_class._param_names()
         except TypeError as error:

@@ -16,7 +16,7 @@ import math
 
 from fromzero.errors import SettingError
 from project.errors import UserError
-from project.schema import CORE, Optional, gates_schema, model_schema, schema_for
+from project.schema import CORE, RENAMED, Optional, gates_schema, model_schema, schema_for
 from project.yamlfile import Unrepresentable, load_yaml, read_yaml, shown
 
 
@@ -90,6 +90,8 @@ def validate(raw, schema, keys=None, source="params.yaml"):
                 names = ", ".join(name for name in schema if name.startswith(key + "."))
                 raise UserError(f"{source}: {key} = {shown(value)} is not allowed: must be a section with {names}")
             continue
+        if key in RENAMED and keys is None:
+            raise UserError(f"{source}: {key} = {shown(value)}: {key} is now {RENAMED[key]}")
         if key not in schema:
             if keys is None:
                 close = difflib.get_close_matches(key, list(schema) + sorted(sections), n=1, cutoff=0.6)

@@ -146,7 +146,9 @@ CORE = {
 # A top-level key passed to a model under another name: `lr` is what users type (`dvc exp run -S lr=...`),
 # `learning_rate` what the tutorial and the class call it.
 ARGUMENT_NAMES = {"lr": "learning_rate"}
-SECTIONS_OF_CORE = ("data", "cv", "evaluate", "limits", "gates")
+# Keys an older params.yaml had, and what replaced them.
+RENAMED = {"data.feature": "data.features (a list): write `features: [RM]`",
+           "gates.beats_least_squares": "gates.beats_reference (the reference is models.yaml's `reference`)"}
 
 
 def gates_schema(registry):

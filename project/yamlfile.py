@@ -181,3 +181,10 @@ def shown(value, limit=80):
         _SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlong = limit, limit, 40
     text = repr(value) if isinstance(value, Unrepresentable) else _SHOWN.repr(value)
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def as_written(value, limit=80):
+    """A value as params.yaml writes it (true/false, numbers, quoted text), bounded as ``shown``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return shown(value, limit)

@@ -12,6 +12,7 @@ import os
 from typing import NamedTuple
 
 from project.errors import UserError
+from project.yamlfile import as_written
 
 DEFAULT_MINUTES = 10.0
 AUTO_SHARE = 0.5  # of the memory available: the rest is for the data, Python and whatever else runs
@@ -102,13 +103,14 @@ class Plan:
         return self.described
 
 
-def check_plan(entry, model, plan, limits, rows_plan=None, data="the training split"):
+def check_plan(entry, model, plan, limits, rows_plan=None, data="the training split", fewer=None):
     """Refuse (UserError) settings of ``model`` whose ``plan`` would need more than ``limits``.
 
     The line names the setting its ``cost`` says sizes what is over (the memory's or the time's), its
     params key and value, what the plan would need, and the most that fits; settings changed from their
     defaults that raise the cost too are named beside it. When no value fits, ``rows_plan(n)`` (the
-    same plan on n rows) finds how many rows would.
+    same plan on n rows) finds how many rows would. ``fewer``: (a smaller plan, the change that gives it,
+    e.g. "set seeds: 1"), said beside the most that fits when that plan fits as the settings are.
     """
     cost = plan.cost(model)
     if cost is None or (cost[0] <= limits.bytes and cost[1] <= limits.seconds):
@@ -124,16 +126,23 @@ def check_plan(entry, model, plan, limits, rows_plan=None, data="the training sp
 
     raising = [name for name, value in settings.items() if name not in (setting, "seed") and value != defaults[name]
                and plan.cost(variant(**{name: defaults[name]}))[over] < cost[over]]
+    # A whole-number setting changed from its default that alone, put back, makes the work fit is the cause.
+    cause = next((name for name in raising if _is_whole(settings[name])
+                  and plan.fits(variant(**{name: defaults[name]}), limits)), None)
+    if cause is not None:
+        raising = [name for name in raising if name != cause] + ([setting] if setting in raising else [])
+        setting = cause
     key = entry.key_of(setting) or f"{entry.name}.{setting}"
-    others = [f"{entry.key_of(name) or name} = {settings[name]!r}" for name in raising]
+    others = [f"{entry.key_of(name) or name} = {as_written(settings[name])}" for name in raising]
     value = settings.get(setting)
-    named = f"{key} = {value!r}" + (f" with {', '.join(others)}" if others else "")
+    named = f"{key} = {as_written(value)}" + (f" with {', '.join(others)}" if others else "")
     need = needs(*cost, limits)
     if setting is not None and _is_whole(value):
         most = largest_that_fits(lambda v: plan.fits(variant(**{setting: v}), limits), 1, value)
         if most >= 1:
+            alternative = f" (or keep {key} and {fewer[1]})" if fewer and fewer[0].fits(model, limits) else ""
             raise UserError(f"params.yaml: {named} is too large for {plan}: it would need about {need}; at most "
-                            f"{most} on this data")
+                            f"{most} on this data{alternative}")
     elif setting is not None:
         raise UserError(f"params.yaml: {named} is too large for {plan}: it would need about {need}")
     most_rows = largest_that_fits(lambda n: rows_plan(n).fits(model, limits), 1, 10**9) if rows_plan else 0

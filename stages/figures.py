@@ -50,7 +50,9 @@ def save_figure(figure, path, dpi=110):
     with atomic_path(path) as temporary:
         # No 'Software' tag (it carries the version) and no timestamp: same plot, same bytes.
         figure.savefig(temporary, format="png", dpi=dpi, metadata={"Software": None})
-    pyplot().close(figure)
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
 
 
 # ---- the pictures of a model whose abilities include `pieces` (fromzero/base.py) --------------

@@ -22,7 +22,7 @@ from project.errors import UserError
 from project.models import parse_entry
 from project.params import read_params
 from project.splits import read_xy
-from project.yamlfile import shown
+from project.yamlfile import as_written, shown
 from stages import bounds, contract
 from stages.cli import name_stage, path_option, stage_main, stage_parser, time_limit
 from stages.progress import StageProgress
@@ -77,13 +77,15 @@ class Fits:
         key = self.entry.key_of(rate) or rate
         value = model.get_params().get(rate, error.value)
         defaults = type(model)().get_params()
-        changed = [f"{self.entry.key_of(name) or name} = {shown(model.get_params()[name])}" for name in others
+        changed = [f"{self.entry.key_of(name) or name} = {as_written(model.get_params()[name])}" for name in others
                    if name in defaults and model.get_params()[name] != defaults[name]]
         also = f" (with {', '.join(changed)}, which may cause it too)" if changed else ""
+        if where != "on the training split":
+            return (f"params.yaml: {key} = {value:g} fits the training split but {self.entry.name} diverges {where} "
+                    f"({error.problem}); lower {key}, e.g. to {value / 2:g}{also}")
         advice = (f"on this data it must be below {error.stable_below:.3g}" if error.stable_below
-                  else f"lower {key}, e.g. to {value / 10:g}")
-        return (f"params.yaml: {key} = {value:g} makes {self.entry.name}'s fit diverge {where}: {error.problem}; "
-                f"{advice}{also}")
+                  else f"try a smaller {key}, e.g. {value / 10:g}")
+        return f"params.yaml: {key} = {value:g} makes the fit diverge: {error.problem}; {advice}{also}"
 
 
 def sample(X, y, seed, rows=CV_MAX_ROWS):
@@ -154,7 +156,8 @@ def main(argv=None):
     model = entry.build(params)
     extra_seeds = [seed + i for i in range(1, params["seeds"])] if "seed" in model.get_params() else []
     bounds.check_plan(entry, model, plan(len(X), X.shape[1], len(extra_seeds), folds), limits,
-                      rows_plan=lambda n: plan(n, X.shape[1], len(extra_seeds), folds), data=str(args.train))
+                      rows_plan=lambda n: plan(n, X.shape[1], len(extra_seeds), folds), data=str(args.train),
+                      fewer=(plan(len(X), X.shape[1], 0, folds), "set seeds: 1") if extra_seeds else None)
 
     progress = StageProgress(f"fit@{entry.name}")
     fits = Fits(entry, params, progress)

@@ -148,7 +148,7 @@ def model_names():
     """The models of models.yaml, in its order."""
     from project.models import read_models
 
-    return list(read_models(ROOT / "models.yaml"))
+    return list(read_models(ROOT / "models.yaml").entries)
 
 
 ALL_STAGES = {"check_params", "load", "eda", "evaluate", "plot_templates", *(f"fit@{name}" for name in model_names())}
@@ -237,9 +237,9 @@ def stage_commands():
     commands = {}
     for name, stage in stages.items():
         if "foreach" in stage:
-            for model, entry in read_models(ROOT / "models.yaml").items():
+            for model, entry in read_models(ROOT / "models.yaml").entries.items():
                 cmd = " ".join(stage["do"]["cmd"].split())
-                for field, value in (("${key}", model), ("${item.class}", entry.class_path),
+                for field, value in (("${key}", model), ("${item.class}", entry.class_name), ("${item.code}", entry.code),
                                      ("${item.params[0]}", entry.params[0]), ("${item.params[-1]}", entry.params[-1])):
                     cmd = cmd.replace(field, value)
                 commands[f"{name}@{model}"] = cmd

@@ -1,10 +1,11 @@
 """Every bound covers every path (issue 19, item 2), as a table: each configuration that would run beyond a
-stage's limits (1 GiB of memory or 10 minutes, stages/cli.py) is refused before any work, in one line naming
-the key, its value, what it would need and the most that fits, by the real stage on synthetic data.
+stage's limits (params.yaml's `limits`: memory and minutes, stages/bounds.py) is refused before any work, in
+one line naming the key, its value, what it would need and the most that fits, by the real stage on
+synthetic data.
 
-The limits are priced by each class's ``work()``, measured on this machine (tests/test_work.py holds the
-measurements); rows marked "scaled" run with the limits scaled down, so that a split small enough for a
-fast test stands for the split the limit is about (the same code path, the same message).
+The work is priced by each class's ``cost()``, measured on this machine; each row sets its limits in
+params.yaml (1 GiB unless it says otherwise), so the table holds on any machine, and a row with small
+limits stands for a larger split on the real ones (the same code path, the same message).
 """
 
 import shutil
@@ -56,8 +57,8 @@ class Scratch:
 BOUNDS = [
     ("autodiff at 10^6 steps", "fit@net", 404, 1, {"net.steps": 10**6, "net.gradients": "autodiff"}, None,
      ["params.yaml: net.steps = 1000000 with net.gradients = 'autodiff' is too large for 404 training rows × 1 "
-      "feature (10 fits: the model, 4 more seeds, 5 folds): it would need about", "minutes (the limit is 10); "
-      "at most"]),
+      "feature (10 fits: the model, 4 more seeds, 5 folds): it would need about", "minutes (the limit is 10, "
+      "limits.minutes); at most"]),
     ("autodiff at 10^6 steps, one seed, two folds", "fit@net", 404, 1,
      {"net.steps": 10**6, "net.gradients": "autodiff", "seeds": 1, "cv.folds": 2}, None,
      ["net.steps = 1000000 with net.gradients = 'autodiff' is too large for 404 training rows × 1 feature "
@@ -71,19 +72,20 @@ BOUNDS = [
     ("L-BFGS on autodiff's graph of 600,000 rows", "fit@net", 600_000, 1,
      {"net.optimizer": "lbfgs", "net.gradients": "autodiff", "net.steps": 10}, None,
      ["net.hidden = 4 with net.gradients = 'autodiff', net.optimizer = 'lbfgs' is too large for 600000 training "
-      "rows × 1 feature", "GiB of memory (the limit is 1 GiB); at most 3 on this data"]),
+      "rows × 1 feature", "GiB of memory (the limit is 1 GiB (limits.memory_gib)); at most 3 on this data"]),
     ("a million hidden units' worth of rows", "fit@net", 400_000, 1, {"net.hidden": 10_000, "net.steps": 1}, None,
      ["net.hidden = 10000 is too large for 400000 training rows × 1 feature", "GiB of memory", "at most"]),
     ("10^7 random trials on 10^5 rows", "fit@random_search", 100_000, 1, {"random_search.trials": 10**7}, None,
      ["random_search.trials = 10000000 is too large for 100000 training rows × 1 feature", "at most"]),
-    ("knn keeping 480,000 rows × 12 features", "fit@knn", 480_000, 12, {}, None,
+    ("knn keeping 480,000 rows × 12 features in 0.1 GiB", "fit@knn", 480_000, 12, {"limits.memory_gib": 0.1}, None,
      ["data/prepared/train.csv: 480000 training rows × 12 features (6 fits: the model, 0 more seeds, 5 folds) are "
-      "too many for knn at any knn.k: it would need about", "GiB of memory (the limit is 1 GiB); at most 462664 "
-      "training rows fit (a sample of data.csv, or fewer data.features), or "
-      "leave knn out of models.yaml"]),
-    ("knn, k = 50, its neighbour search in evaluate (scaled: 2 s)", "evaluate", 20_000, 12, {"knn.k": 50},
-     (2**30, 2.0), ["params.yaml: knn.k = 50 is too large for knn's 6200 predictions here (the 5000 test rows, the "
-                    "response curves), fitted on 20000 rows × 12 features", "; at most 14 on this data"]),
+      "too many for knn at any knn.k: it would need about", "GiB of memory (the limit is 0.1 GiB (limits.memory_gib));"
+      " at most 205,796 training rows fit (a sample of data.csv, or fewer data.features)", "leave knn out of "
+      "models.yaml"]),
+    ("knn, k = 50, its neighbour search in evaluate, in 2 s", "evaluate", 20_000, 12,
+     {"knn.k": 50, "limits.minutes": 2 / 60}, None,
+     ["params.yaml: knn.k = 50 is too large for knn's 6200 predictions here (the 5000 test rows, the "
+      "response curves), fitted on 20000 rows × 12 features", "; at most 13 on this data"]),
     ("10^5 bootstrap resamples of 50,000 test rows", "evaluate", 2_000, 1, {"evaluate.bootstrap": 10**5}, None,
      ["params.yaml: evaluate.bootstrap = 100000 is too large for 50000 test rows × 11 intervals", "minutes",
       "at most"]),
@@ -96,23 +98,19 @@ def test_work_beyond_a_stage_limit_is_refused_before_it_runs(tmp_path, monkeypat
                                                             changes, scaled, words):
     import time
 
-    from stages import cli
-
     monkeypatch.chdir(tmp_path)
     scratch = Scratch(tmp_path)
     if stage == "evaluate":  # every model fitted (the real fit stage) on a small split, then the split swapped
         scratch.split("train", 300, features, 1)
-        scratch.set({key: value for key, value in changes.items() if not key.startswith("evaluate.")}, features)
-        for name in yaml.safe_load((ROOT / "models.yaml").read_text())["models"]:
+        scratch.set({key: value for key, value in changes.items() if key.split(".")[0] not in ("evaluate", "limits")},
+                    features)
+        for name in yaml.safe_load((ROOT / "models.yaml").read_text())["models"]:  # on the default limits
             assert scratch.run(f"fit@{name}") == 0, name
         test_rows = 50_000 if "evaluate.bootstrap" in changes else 5_000
         scratch.split("test", test_rows, features, 2)
     scratch.split("train", rows, features, 1)
-    scratch.set(changes, features)
+    scratch.set({"limits.memory_gib": 1, **changes}, features)
     before = sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*"))
-    if scaled:
-        monkeypatch.setattr(cli, "WORK_BYTES", scaled[0])
-        monkeypatch.setattr(cli, "WORK_SECONDS", scaled[1])
     capsys.readouterr()
     start = time.monotonic()
     assert scratch.run(stage) == 1
@@ -125,13 +123,26 @@ def test_work_beyond_a_stage_limit_is_refused_before_it_runs(tmp_path, monkeypat
 
 
 def test_the_defaults_on_the_bundled_data_are_far_within_every_bound():
-    from stages.fit import FitPlan, build_model, constructor_arguments
     from project.models import read_models
+    from project.params import read_params
+    from stages.fit import plan
 
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    for name, entry in read_models(ROOT / "models.yaml").items():
-        model = build_model(entry, params)
-        if hasattr(model, "work"):
-            seeds = params["seeds"] - 1 if "seed" in constructor_arguments(type(model)) else 0
-            need_bytes, need_seconds = FitPlan(404, 1, seeds, params["cv"]["folds"]).cost(model)
-            assert need_bytes < 2**28 and need_seconds < 60, name
+    registry = read_models(ROOT / "models.yaml")
+    keys = ["seed", "seeds", "cv.folds", *dict.fromkeys(key for entry in registry for key in entry.params)]
+    params = read_params(ROOT / "params.yaml", keys=keys, entries=list(registry))
+    for entry in registry:
+        model = entry.build(params)
+        seeds = params["seeds"] - 1 if "seed" in model.get_params() else 0
+        cost = plan(404, 1, seeds, params["cv"]["folds"]).cost(model)
+        assert cost is None or (cost[0] < 2**28 and cost[1] < 60), entry.name
+
+
+def test_the_automatic_memory_limit_is_half_of_what_the_machine_has_available(monkeypatch):
+    from stages import bounds
+
+    monkeypatch.setattr(bounds, "available_bytes", lambda: 24.0 * 2**30)
+    limits = bounds.read_limits({"limits": {"memory_gib": "auto", "minutes": 10}})
+    assert limits.bytes == 12.0 * 2**30 and limits.seconds == 600.0
+    assert "12 GiB (limits.memory_gib: auto, half of what this machine has available)" == limits.memory_said
+    assert bounds.read_limits({"limits": {"memory_gib": 2}}).bytes == 2 * 2**30
+    assert bounds.available_bytes() > 0  # read from /proc/meminfo here

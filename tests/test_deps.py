@@ -74,23 +74,29 @@ def command_module(cmd):
     return words[2]
 
 
-def model_files():
-    """The modules of models.yaml's classes, which project.models imports by name."""
+def entries():
     from project.models import read_models
 
-    return {module_file(entry.class_path.partition(":")[0]).relative_to(ROOT).as_posix()
-            for entry in read_models(ROOT / "models.yaml").values()}
+    return list(read_models(ROOT / "models.yaml"))
 
 
-def code_deps(module):
-    """What running ``python -m module`` loads: its import closure, plus every listed model's module
-    (and what those import) when it builds models by name (through project/models.py)."""
+def model_files():
+    """The modules of models.yaml's classes (their `code`), which project.models imports by name."""
+    return {entry.code for entry in entries()}
+
+
+# The stages that import every model of models.yaml by name (project/models.py's ``model_class``): check_params
+# holds params.yaml to each class's settings, evaluate rebuilds each model. A fit imports its own model's alone.
+BUILD_EVERY_MODEL = {"stages.check_params", "stages.evaluate"}
+
+
+def code_deps(module, own_model=None):
+    """What running ``python -m module`` loads: its import closure, plus the models' modules (and what those
+    import) it imports by name: every listed model's, or ``own_model``'s for a fit."""
     files = closure(module)
-    builders = ("model_class", "build_model", "model_settings")
-    if any(word in (ROOT / path).read_text(encoding="utf-8") for path in files if path != "project/models.py"
-           for word in builders):
-        for path in model_files():
-            files |= closure(path[:-3].replace("/", "."))
+    for entry in entries():
+        if module in BUILD_EVERY_MODEL or (own_model is not None and entry.name == own_model.name):
+            files |= closure(entry.module)
     return files
 
 
@@ -99,16 +105,42 @@ def covered(path, declared):
     return any(path == dep or path.startswith(dep.rstrip("/") + "/") for dep in declared)
 
 
-@pytest.mark.parametrize("name", sorted(stages()))
-def test_every_stage_declares_exactly_the_code_it_imports(name):
-    stage = stages()[name]
-    imported = code_deps(command_module(stage["cmd"]))
-    declared = {dep for dep in stage.get("deps", []) if isinstance(dep, str)
-                and (dep.endswith(".py") or (ROOT / dep).is_dir() and dep.split("/")[0] in FIRST_PARTY)}
+def declared_code(stage, entry=None):
+    """The code a stage's deps name (a fit instance's `${item.code}` as its entry's)."""
+    deps = [entry.code if dep == "${item.code}" and entry else dep for dep in stage.get("deps", [])]
+    return {dep for dep in deps if isinstance(dep, str) and not dep.startswith("${")
+            and (dep.endswith(".py") or (ROOT / dep).is_dir() and dep.split("/")[0] in FIRST_PARTY)}
+
+
+def check_declared(name, imported, declared):
     missing = sorted(path for path in imported if not covered(path, declared))
     assert not missing, f"{name}: imported but not in deps: {missing}"
     unused = sorted(dep for dep in declared if not any(covered(path, {dep}) for path in imported))
     assert not unused, f"{name}: in deps but never imported: {unused}"
+
+
+@pytest.mark.parametrize("name", sorted(set(stages()) - {"fit"}))
+def test_every_stage_declares_exactly_the_code_it_imports(name):
+    stage = stages()[name]
+    check_declared(name, code_deps(command_module(stage["cmd"])), declared_code(stage))
+
+
+def test_each_fit_declares_its_own_models_code_and_the_shared_modules_no_other_model():
+    """fit@<model> depends on its entry's `code` and the modules every fit shares: an edit in one model's module
+    reruns that model's fit alone. A model module that imports another model's module would break that."""
+    stage = stages()["fit"]
+    assert "${item.code}" in stage["deps"]
+    shared, every = declared_code(stage), set()
+    for entry in entries():
+        imported = code_deps(command_module(stage["cmd"]), own_model=entry)
+        every |= imported
+        missing = sorted(path for path in imported if not covered(path, declared_code(stage, entry)))
+        assert not missing, f"fit@{entry.name}: imported but not in deps: {missing}"
+        others = {other.code for other in entries() if other.code != entry.code}
+        assert not (closure(entry.module) & others), f"{entry.code} imports another model's module"
+        assert entry.code not in shared and not any(covered(entry.code, {dep}) for dep in shared), entry.code
+    unused = sorted(dep for dep in shared if not any(covered(path, {dep}) for path in every))
+    assert not unused, f"fit: shared deps no fit imports: {unused}"
 
 
 def test_the_import_reader_sees_lazy_imports_and_package_inits(tmp_path):
@@ -122,7 +154,7 @@ def test_the_import_reader_sees_lazy_imports_and_package_inits(tmp_path):
 
 def test_a_stage_that_builds_models_by_name_depends_on_every_listed_model():
     assert model_files() <= code_deps("stages.evaluate")
-    assert model_files() <= code_deps("stages.fit")
+    assert model_files() <= code_deps("stages.check_params")
     assert "fromzero/sigmoid_net.py" not in code_deps("stages.load")  # load builds no model
 
 
@@ -149,6 +181,7 @@ def test_every_fit_declares_what_every_fit_reads_and_its_models_keys():
     assert declared[len(fit.COMMON):] == ["${item.params[0]}", "${item.params[-1]}"]
     command = stages()["fit"]["cmd"]
     assert "--settings ${item.params[0]} ${item.params[-1]}" in command and "--class ${item.class}" in command
+    assert "--code ${item.code}" in command
 
 
 @pytest.mark.parametrize("name", sorted(stages()))

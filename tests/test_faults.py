@@ -112,8 +112,60 @@ def fifo(file):
     return apply
 
 
+def npz_edit(file, function):
+    """A function of the project that rewrites the .npz ``file`` with ``function(arrays)`` applied to its arrays."""
+    def apply(root):
+        from project.npz import read_npz, write_npz
+
+        arrays = read_npz(root / file, 1 << 30)
+        function(arrays)
+        with open(root / file, "wb") as handle:
+            write_npz(handle, arrays)
+    return apply
+
+
+def npz_member(file, name, payload):
+    """Add to ``file`` a member ``name`` of raw bytes (a .npy numpy would unpickle, a lying header, ...)."""
+    def apply(root):
+        import zipfile
+
+        with zipfile.ZipFile(root / file, "a") as archive:
+            archive.writestr(name, payload)
+    return apply
+
+
+def npy_bytes(array, allow_pickle=False):
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+def pickled_object_array():
+    """A .npy of dtype object: numpy would unpickle it (and run what it says) with allow_pickle=True."""
+    import numpy as np
+
+    array = np.empty(1, dtype=object)
+    array[0] = {"payload": "os.system('touch pwned')"}
+    return npy_bytes(array, allow_pickle=True)
+
+
+def lying_header():
+    """A .npy whose header claims 10^12 values (8 TB) over 32 bytes: numpy would allocate them before reading."""
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+    return buffer.getvalue() + np.zeros(4).tobytes()
+
+
 def knn_rows(function):
-    return edited("models/knn/model.json", json_edit(lambda data: function(data["params"])))
+    return npz_edit("models/knn/model.npz", function)
 
 
 # (id, what is done to the fitted project, the file named, key words of the one line)
@@ -131,58 +183,62 @@ MODEL_FOLDERS = [
     ("cv.json key twice", edited("models/gd/cv.json", replace('"mse_max": ', '"mse_max": 1.0, "mse_max": ')),
      "models/gd/cv.json", "key 'mse_max' appears twice"),
     ("fit.json converged as text", edited("models/gd/fit.json", json_edit(lambda data: data.update(converged="yes"))),
-     "models/gd/fit.json", "converged = 'yes' is not what the fit writes there (true or false)"),
+     "models/gd/fit.json", "converged = 'yes' is not what the fit writes there"),
+    ("fit.json an HTML fact", edited("models/gd/fit.json", json_edit(lambda data: data.update({"<b>x</b>": 1}))),
+     "models/gd/fit.json", "has a key the fit never writes"),
     ("fit.json truncated", edited("models/gd/fit.json", lambda text: text[:len(text) // 2]),
      "models/gd/fit.json", "not the JSON fit@gd writes"),
     ("fit.json without train_mse", edited("models/gd/fit.json", json_edit(lambda data: data.pop("train_mse"))),
      "models/gd/fit.json", "has no train_mse"),
     ("fit.json a negative MSE", edited("models/gd/fit.json", json_edit(lambda data: data.update(train_mse=-1.0))),
      "models/gd/fit.json", "train_mse = -1.0 is not what the fit writes there"),
-    ("model.json of 1 GB", sparse("models/gd/model.json", 1 << 30),
-     "models/gd/model.json", "it has 1,073,741,824 bytes, more than the 268,435,456 a stage writes there"),
-    ("model.json is a folder", to_folder("models/gd/model.json"), "models/gd/model.json", "is a directory"),
-    ("model.json of another model", edited("models/gd/model.json", replace('"model": "gd"', '"model": "net"')),
-     "models/gd/model.json", "does not hold model 'gd'"),
-    ("model.json with an extra field", edited("models/gd/model.json", json_edit(lambda data: data.update(x=1))),
-     "models/gd/model.json", "does not hold model 'gd'"),
-    ("model.json coefficient NaN", edited("models/gd/model.json", json_edit(
-        lambda data: data["params"].update(intercept="NaN"))), "models/gd/model.json", "cannot be rebuilt"),
-    ("model.json not UTF-8", write("models/gd/model.json", b'{"model": "g\xe9"}'), "models/gd/model.json",
-     "not the JSON fit@gd writes"),
-    ("model.json nested 100000 deep", write("models/gd/model.json", "[" * 100_000 + "]" * 100_000),
-     "models/gd/model.json", "not the JSON fit@gd writes"),
-    ("knn: k above its rows", knn_rows(lambda params: params.update(k=10**6)), "models/knn/model.json",
+    ("model.npz of 1 GB", sparse("models/gd/model.npz", 1 << 30), "models/gd/model.npz", "not a .npz file"),
+    ("model.npz is a folder", to_folder("models/gd/model.npz"), "models/gd/model.npz", "is missing or not a file"),
+    ("model.npz is JSON", write("models/gd/model.npz", '{"coef": [1]}'), "models/gd/model.npz", "not a .npz file"),
+    ("model.npz missing", lambda root: (root / "models/gd/model.npz").unlink(), "models/gd/model.npz",
+     "is missing or not a file"),
+    ("model.npz an object array (pickle)", npz_member("models/gd/model.npz", "evil.npy", pickled_object_array()),
+     "models/gd/model.npz", "which only pickle could carry"),
+    ("model.npz a header that lies", npz_member("models/gd/model.npz", "big.npy", lying_header()),
+     "models/gd/model.npz", "is not a .npy array we could have written"),
+    ("model.npz a member with markup", npz_member("models/gd/model.npz", "<img src=x>.npy", npy_bytes([1.0])),
+     "models/gd/model.npz", "that is no array of a model"),
+    ("model.npz coefficient NaN", npz_edit("models/gd/model.npz", lambda arrays: arrays.update(
+        intercept=float("nan"))), "models/gd/model.npz", "cannot be rebuilt"),
+    ("model.npz of another model", npz_edit("models/gd/model.npz", lambda arrays: arrays.pop("coef")),
+     "models/gd/model.npz", "cannot be rebuilt"),
+    ("knn: k above its rows", knn_rows(lambda arrays: arrays.update(k=10**6)), "models/knn/model.npz",
      "cannot be rebuilt"),
-    ("knn: fewer targets than rows", knn_rows(lambda params: params.update(y_train=params["y_train"][:-1])),
-     "models/knn/model.json", "cannot be rebuilt"),
-    ("knn: no rows", knn_rows(lambda params: params.update(X_train=[], y_train=[])), "models/knn/model.json",
-     "cannot be rebuilt"),
-    ("seeds.json keyed by words", edited("models/gd/seeds.json", replace('"43"', '"<b>43</b>"')),
-     "models/gd/seeds.json", "is not a mapping of at most 99 seeds"),
-    ("seeds.json a seed's coefficient text", edited("models/gd/seeds.json", json_edit(
-        lambda data: data["43"].update(coef=["x"]))), "models/gd/seeds.json", "cannot be rebuilt"),
-    ("seeds.json a seed on other columns", edited("models/gd/seeds.json", json_edit(
-        lambda data: data["43"].update(n_features_in=2, coef=[1.0, 2.0]))), "models/gd/seeds.json",
-     "seed 43 was fitted on 2 features, model.json on 1"),
+    ("knn: fewer targets than rows", knn_rows(lambda arrays: arrays.update(y_train=arrays["y_train"][:-1])),
+     "models/knn/model.npz", "cannot be rebuilt"),
+    ("knn: no rows", knn_rows(lambda arrays: arrays.update(X_train=arrays["X_train"][:0], y_train=arrays["y_train"][:0])),
+     "models/knn/model.npz", "cannot be rebuilt"),
+    ("seeds.npz keyed by words", npz_edit("models/gd/seeds.npz", lambda arrays: arrays.update(
+        {"forty/coef": arrays["43/coef"]})), "models/gd/seeds.npz", "holds 'forty/coef', not <seed>/<parameter>"),
+    ("seeds.npz a seed's coefficient text", npz_edit("models/gd/seeds.npz", lambda arrays: arrays.update(
+        {"43/coef": __import__("numpy").array(["x"])})), "models/gd/seeds.npz", "cannot be rebuilt"),
+    ("seeds.npz a seed on other columns", npz_edit("models/gd/seeds.npz", lambda arrays: arrays.update(
+        {"43/n_features_in": 2, "43/coef": [1.0, 2.0]})), "models/gd/seeds.npz",
+     "seed 43 was fitted on 2 features, model.npz on 1"),
     ("curve.csv header markup", edited("models/gd/curve.csv", replace("step,loss", "<b>step</b>,loss")),
-     "models/gd/curve.csv", "its header is not step,loss or trial,loss"),
+     "models/gd/curve.csv", "expected the header step,loss"),
     ("curve.csv a NaN loss", edited("models/gd/curve.csv", lambda text: text.rstrip("\n") + "\n99999,nan\n"),
      "models/gd/curve.csv", "expected two columns of finite numbers"),
+    ("curve.csv a negative loss", edited("models/gd/curve.csv", lambda text: text.rstrip("\n") + "\n99999,-1e-13\n"),
+     "models/gd/curve.csv", "losses >= 0"),
     ("curve.csv steps out of order", edited("models/gd/curve.csv", lambda text: text + "0,1\n"),
      "models/gd/curve.csv", "expected whole, increasing iterations"),
     ("curve.csv a million points", edited("models/gd/curve.csv", lambda text: "step,loss\n" + "".join(
-        f"{i},1\n" for i in range(10**6))), "models/gd/curve.csv", "more than the 2001 points the fit keeps"),
+        f"{i},1\n" for i in range(10**6))), "models/gd/curve.csv", "at most 2001 points"),
     ("curve.csv a quote left open", edited("models/gd/curve.csv", lambda text: text + '"1,2\n'),
      "models/gd/curve.csv", "not the loss curve the fit writes"),
+    ("curve.csv for a model without a loop", write("models/knn/curve.csv", "step,loss\n0,1\n"),
+     "models/knn/curve.csv", "a loss curve, which KNearestNeighbors does not draw"),
     ("cv.json is /dev/zero", link("models/gd/cv.json", "/dev/zero"), "models/gd/cv.json",
      "it is not a regular file (a pipe or a device)"),
-    ("model.json is a FIFO", fifo("models/gd/model.json"), "models/gd/model.json", "it is not a regular file"),
+    ("model.npz is a FIFO", fifo("models/gd/model.npz"), "models/gd/model.npz", "is missing or not a file"),
     ("curve.csv is /dev/urandom", link("models/gd/curve.csv", "/dev/urandom"), "models/gd/curve.csv",
-     "is not a regular file"),
-    ("a figure that is no PNG", write("models/net/figures/pieces.png", "<svg onload=alert(1)>"),
-     "models/net/figures/pieces.png", "is not a PNG file of the size the fit draws"),
-    ("a figure named with markup", write("models/net/figures/<img src=x>.png", b"\x89PNG\r\n\x1a\n"),
-     "models/net/figures/<img src=x>.png", "is not a picture the fit draws"),
+     "is missing or not a file"),
 ]
 
 
@@ -204,13 +260,15 @@ def test_a_model_folder_edited_by_hand_is_one_line_naming_the_file_and_the_fix(d
     assert snapshot(done.root) == before
 
 
-def test_what_fit_writes_is_what_evaluate_accepts():
-    """The keys evaluate holds cv.json and fit.json to are those stages/fit.py writes."""
-    from stages import evaluate, fit
+def test_what_fit_writes_is_what_evaluate_accepts(done):
+    """One module declares the folder (project/model_store.py): what the fit stage wrote reads back whole."""
+    from project import model_store
+    from project.models import read_models
 
-    assert set(fit.SUMMARY.values()) | {"train_mse", "train_mse_sampled_rows"} == \
-        set(evaluate.FIT_KEYS) | set(evaluate.FIT_OPTIONAL)
-    assert evaluate.MAX_CURVE_ROWS >= len(__import__("project.files").files.loss_curve(range(10**6))["step"])
+    for entry in read_models(ROOT / "models.yaml"):
+        fitted = model_store.read(done.root / "models" / entry.name, entry, 404, 1)
+        assert set(fitted.fit) <= {"train_mse", "train_mse_sampled_rows", *__import__("fromzero.base").base.FIT_FACTS}
+        assert (fitted.curve is None) == (entry.model_class.abilities.iteration is None)
 
 
 def cells(text, row, value):
@@ -260,62 +318,54 @@ def test_a_split_edited_by_hand_is_one_line_and_rerun_load(done, capsys, stage, 
     assert snapshot(done.root) == before
 
 
-# ---- all or nothing, per stage ----------------------------------------------------------------------
+# ---- what a failed write leaves: each file whole (old or new), none half-written --------------------
 
 # A change that makes each stage write other bytes than its committed outputs.
 CHANGES = {"check_params": {}, "load": {"data.test_size": 0.25}, "eda": {"data.features": ["RM", "LSTAT"]},
            "fit@net": {"net.steps": 500}, "evaluate": {"evaluate.confidence": 0.9}, "plot_templates": {}}
 
 
-@pytest.mark.parametrize("stage", list(CHANGES))
-def test_a_stage_that_cannot_write_its_last_output_changes_none(done, capsys, monkeypatch, stage):
-    """The rename of a stage's last output fails: the outputs it had already renamed are put back."""
-    import project.files as files
-
-    original, targets = files._rename, []
-
-    def record(temporary, target):
-        targets.append(target)
-        original(temporary, target)
-
-    monkeypatch.setattr(files, "_rename", record)
-    assert run_stage(done, stage) == 0  # what it writes: every output, as it renames them
-    assert targets
+def whole_files(done, stage, run, prepare=lambda: None):
+    """Run ``run()`` (a failing run of ``stage`` after CHANGES) and hold what it left: every file is as it was or
+    as a successful run with the same change writes it, never a mix within one file, and no temporary left."""
+    reference = done.root.parent / "reference"
+    shutil.copytree(done.root, reference)
     for key, value in CHANGES[stage].items():
         done.set(key, value)
-    for target in targets:  # the old outputs, each of its own bytes: a partial write would show
-        (done.root / target).write_bytes(f"old {target}\n".encode())
-    before, renamed = snapshot(done.root), []
-
-    def fail_on_the_last(temporary, target):
-        if target == targets[-1]:
-            raise files.UserError(f"{target}: cannot be written (a test's failure)")
-        original(temporary, target)
-        renamed.append(target)
-
-    monkeypatch.setattr(files, "_rename", fail_on_the_last)
-    assert run_stage(done, stage) == 1
-    assert "cannot be written (a test's failure)" in only_error_line(capsys)
-    assert renamed == targets[:-1]  # the others were renamed first ...
-    assert snapshot(done.root) == before  # ... then put back
+    shutil.copy(done.root / "params.yaml", reference / "params.yaml")
+    here = os.getcwd()
+    os.chdir(reference)
+    try:
+        new_project = Project.__new__(Project)
+        new_project.root = reference
+        assert run_stage(new_project, stage) == 0
+    finally:
+        os.chdir(here)
+    prepare()
+    before, new = snapshot(done.root), snapshot(reference)
+    result = run()
+    after = snapshot(done.root)
+    for path, data in after.items():
+        assert data in (before.get(path), new.get(path)), f"{path} is neither its old nor its new bytes"
+    assert not [path for path in after if path.endswith(".tmp")], "a temporary left behind"
+    return result
 
 
 @pytest.mark.parametrize("stage", [name for name in CHANGES if name != "check_params"])
-def test_a_folder_in_place_of_an_output_is_one_line_and_changes_nothing(done, capsys, stage):
-    from tests.conftest import stage_commands
-
-    module, argv = stage_commands()[stage]
-    for key, value in CHANGES[stage].items():
-        done.set(key, value)
-    target = {"load": "metrics/data.json", "eda": "metrics/eda.json", "fit@net": "models/net/seeds.json",
+def test_a_folder_in_place_of_an_output_is_one_line_and_leaves_whole_files(done, capsys, stage):
+    target = {"load": "metrics/data.json", "eda": "metrics/eda.json", "fit@net": "models/net",
               "evaluate": "plots/evaluate/loss.csv", "plot_templates": "plots/templates/response.json"}[stage]
-    (done.root / target).unlink()
-    (done.root / target).mkdir()
-    before = snapshot(done.root)
-    assert run_stage(done, stage) == 1
-    line = only_error_line(capsys)
-    assert f"{target}: cannot be written" in line, line
-    assert snapshot(done.root) == before
+
+    def prepare():
+        if stage == "fit@net":  # a file where the folder of the model's folder goes
+            shutil.rmtree(done.root / "models")
+            (done.root / "models").write_text("not a folder\n")
+        else:
+            (done.root / target).unlink()
+            (done.root / target).mkdir()
+
+    assert whole_files(done, stage, lambda: run_stage(done, stage), prepare) == 1
+    assert f"{target}: cannot be written" in only_error_line(capsys)
 
 
 # ---- a disk that refuses: full, a file-size limit, read-only --------------------------------------
@@ -337,15 +387,11 @@ def file_size_limit(limit):
 
 @pytest.mark.parametrize("stage", ["load", "eda", "fit@net", "evaluate"])
 def test_a_full_disk_while_a_stage_writes_is_one_line_naming_the_path(done, stage):
-    for key, value in CHANGES[stage].items():
-        done.set(key, value)
-    before = snapshot(done.root)
-    result = stage_process(done, stage, file_size_limit(2048))
+    result = whole_files(done, stage, lambda: stage_process(done, stage, file_size_limit(2048)))
     assert result.returncode == 1, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert lines[0].startswith(f"error: {stage}: ") and "cannot be written (File too large)" in lines[0], lines[0]
-    assert snapshot(done.root) == before
 
 
 def mount(*args):
@@ -408,4 +454,4 @@ def test_a_params_file_that_never_ends_is_one_line(done, capsys, kind):
     path.symlink_to("/dev/zero") if kind == "/dev/zero" else os.mkfifo(path)
     for stage in ("check_params", "fit@gd"):
         assert run_stage(done, stage) == 1
-        assert only_error_line(capsys).endswith("params.yaml: is a pipe or a device, not a params file")
+        assert only_error_line(capsys).endswith("params.yaml: is a pipe or a device, not a YAML file")

@@ -5,7 +5,9 @@ import math
 import matplotlib
 import pytest
 
-from project.files import loss_curve, read_columns, round_significant, save_figure, write_columns, write_json, write_text
+from project.files import round_significant, write_columns, write_json, write_text
+from project.splits import read_columns
+from stages.figures import save_figure
 
 matplotlib.use("Agg")
 
@@ -37,12 +39,18 @@ def test_the_same_figure_gives_the_same_bytes(tmp_path):
     assert (tmp_path / "one.png").read_bytes() == (tmp_path / "two.png").read_bytes()
 
 
-def test_loss_curve_keeps_its_ends_and_thins_long_runs():
-    losses = [float(i) for i in range(10_001)]
-    curve = loss_curve(losses, limit=100)
-    assert len(curve["step"]) <= 100
-    assert curve["step"][0] == 0 and curve["step"][-1] == 10_000
-    assert list(loss_curve([3.0, 2.0, 1.0])["loss"]) == [3.0, 2.0, 1.0]
+def test_loss_curve_keeps_its_ends_and_thins_long_runs(monkeypatch):
+    import numpy as np
+
+    from fromzero.gradient_descent import GradientDescentLinear
+    from project import model_store
+
+    model = GradientDescentLinear()
+    model.loss_history_ = np.arange(10_001, dtype=float)
+    monkeypatch.setattr(model_store, "CURVE_POINTS", 100)
+    unit, steps, losses = model_store.FittedModel("gd", model, {}, {}).loss_curve()
+    assert unit == "step" and len(steps) <= 100 and steps[0] == 0 and steps[-1] == 10_000
+    np.testing.assert_array_equal(losses, steps)
 
 
 def test_columns_round_trip_at_the_digits_asked(tmp_path):

@@ -2,9 +2,10 @@
 
 import pytest
 
-from stages.cli import UserError
+from project.errors import UserError
+from project.params import parse_override, validate
+from project.schema import CORE
 from stages.check_params import validate_file
-from project.params import validate_params
 from tests.conftest import ROOT, only_error_line
 
 
@@ -26,7 +27,7 @@ def test_the_repositorys_params_are_valid():
     assert params["net"]["batch_size"] == "auto" and params["net"]["gradients"] == "manual"
     assert params["net"]["optimizer"] == "gd" and params["cv"]["folds"] == 5
     assert params["evaluate"] == {"bootstrap": 1000, "confidence": 0.95}
-    assert params["gates"]["beats_least_squares"] == []
+    assert params["gates"]["beats_reference"] == []
 
 
 @pytest.mark.parametrize("key, value, expected", [
@@ -40,26 +41,30 @@ def test_the_repositorys_params_are_valid():
     ("knn.k", 2.5, "knn.k = 2.5 is not allowed"),
     ("gd.steps", True, "gd.steps = True is not allowed"),
     ("gd.standardize", "yes", "gd.standardize = 'yes' is not allowed: must be true or false"),
-    ("data.test_size", 1.5, "data.test_size = 1.5 is not allowed: must be a number strictly between 0 and 1"),
+    ("data.test_size", 1.5, "data.test_size = 1.5 is not allowed: must be a finite number > 0 and < 1"),
     ("data.test_size", 0, "data.test_size = 0 is not allowed"),
     ("data.features", 7, "data.features = 7 is not allowed: must be a list of column names"),
     ("data.features", ["RM", 7], "data.features = ['RM', 7] is not allowed"),
     ("data.features", ["MEDV"], "data.features = ['MEDV'] holds data.target = 'MEDV'"),
+    ("data.features", ["RM", "RM"], "data.features lists 'RM' twice"),
     ("net.hidden", 0, "net.hidden = 0 is not allowed"),
     ("net.learning_rate", -1, "net.learning_rate = -1 is not allowed"),
-    ("net.batch_size", -8, "net.batch_size = -8 is not allowed: must be 'auto', 0 (full batch) or a whole"),
+    ("net.batch_size", -8, "net.batch_size = -8 is not allowed: must be one of auto or a whole number >= 0"),
     ("net.batch_size", 2.5, "net.batch_size = 2.5 is not allowed"),
     ("net.gradients", "Manual", "net.gradients = 'Manual' is not allowed: must be one of manual, autodiff"),
     ("net.optimizer", "sgd", "net.optimizer = 'sgd' is not allowed: must be one of gd, lbfgs"),
-    ("cv.folds", 101, "cv.folds = 101 is too large: at most 100"),
-    ("evaluate.bootstrap", 99, "evaluate.bootstrap = 99 is not allowed: must be a whole number >= 100"),
-    ("evaluate.confidence", 0.9999, "evaluate.confidence = 0.9999 is not allowed: must be a number from 0.5"),
-    ("gates.beats_least_squares", ["gd", "knnn"], "not 'knnn' (did you mean 'knn'?)"),
-    ("random_search.trials", 10**8, "random_search.trials = 100000000 is too large: at most 10000000"),
+    ("cv.folds", 101, "cv.folds = 101 is not allowed: must be a whole number from 2 to 100"),
+    ("evaluate.bootstrap", 99, "evaluate.bootstrap = 99 is not allowed: must be a whole number from 100 to 100000"),
+    ("evaluate.confidence", 0.9999, "evaluate.confidence = 0.9999 is not allowed: must be a finite number >= 0.5"),
+    ("gates.beats_reference", ["gd", "knnn"], "gates.beats_reference lists 'knnn', which is not a model of models.yaml "
+                                              "(did you mean 'knn'?)"),
+    ("gates.beats_reference", ["least_squares"], "lists 'least_squares', which is not a model"),  # the reference
     ("random_search.high", 2**63, "random_search.high = 9223372036854775808 is not allowed"),
+    ("limits.memory_gib", 0, "limits.memory_gib = 0 is not allowed: must be one of auto or a finite number > 0"),
+    ("limits.minutes", "ten", "limits.minutes = 'ten' is not allowed"),
     ("random_search.trials", 0, "random_search.trials = 0 is not allowed"),
     ("gates.max_mse_ratio", {"nett": 1.0}, "did you mean 'net'?"),
-    ("gates.max_mse_ratio", {"net": "x"}, "gates.max_mse_ratio = {'net': 'x'} is not allowed"),
+    ("gates.max_mse_ratio", {"net": "x"}, "gates.max_mse_ratio.net = 'x' is not allowed"),
 ])
 def test_bad_value_is_named_with_what_is_allowed(project, capsys, key, value, expected):
     project.set(key, value)
@@ -89,16 +94,16 @@ def test_a_section_replaced_by_a_value(project, capsys):
     assert "knn = 3 is not allowed: must be a section with knn.k" in only_error_line(capsys)
 
 
-def test_unordered_search_range(project, capsys):
-    project.set("random_search.low", 10).set("random_search.high", -10)
-    assert run_check(project) == 1
-    assert "random_search.low = 10 is above random_search.high = -10" in only_error_line(capsys)
-
-
 def test_missing_key_and_broken_yaml(project, capsys):
-    project.delete("gd.tol")
+    project.delete("seed")
     assert run_check(project) == 1
-    assert "missing key 'gd.tol'" in only_error_line(capsys)
+    assert "missing key 'seed'" in only_error_line(capsys)
+    project.set("seed", 42).delete("gd.tol")  # a model's setting may be left out: its class's default stands in
+    assert "tol" not in read_params(project.path("params.yaml"))["gd"]
+    project.params.pop("knn")
+    project.save_params()
+    assert run_check(project) == 1
+    assert "missing section 'knn', which models.yaml's knn reads" in only_error_line(capsys)
     (project.root / "params.yaml").write_text("lr: [0.01\nseed: 1\n")
     assert run_check(project) == 1
     assert "params.yaml: not valid YAML at line" in only_error_line(capsys)
@@ -106,7 +111,7 @@ def test_missing_key_and_broken_yaml(project, capsys):
 
 @pytest.mark.parametrize("key, value", [("net.batch_size", "auto"), ("net.batch_size", 0), ("net.batch_size", 512),
                                         ("net.gradients", "autodiff"), ("net.optimizer", "lbfgs"),
-                                        ("data.features", ["RM", "LSTAT"]), ("gates.beats_least_squares", ["net"]),
+                                        ("data.features", ["RM", "LSTAT"]), ("gates.beats_reference", ["net"]),
                                         ("seed", 2**32 - 1), ("random_search.low", -10**9)])
 def test_new_values_that_are_allowed(project, key, value):
     project.set(key, value)
@@ -122,13 +127,13 @@ def test_the_old_single_feature_key_says_what_replaced_it(project, capsys):
     assert "data.feature = 'RM': data.feature is now data.features (a list)" in only_error_line(capsys)
 
 
-def test_yaml_11_exponent_strings_are_read_as_the_number_meant():
-    # PyYAML reads `lr: 1e-3` as the string "1e-3"; `dvc exp run -S lr=1e-3` can write exactly that.
-    params = read_params("params.yaml")
-    raw = {**params, "seed": 1, "lr": "1e-3"}
-    assert validate_params(raw, keys=["lr"])["lr"] == 0.001
-    with pytest.raises(UserError, match="is not allowed"):
-        validate_params({**raw, "lr": "1e-3x"}, keys=["lr"])
+def test_exponents_are_numbers_as_dvc_reads_them():
+    # PyYAML (YAML 1.1) reads `lr: 1e-3` as the string "1e-3"; DVC and this project's one dialect, as 0.001.
+    assert parse_override("lr=1e-3") == ("lr", 0.001)
+    assert validate({"evaluate": {"confidence": 9.5e-1}}, CORE, keys=["evaluate.confidence"]) == \
+        {"evaluate": {"confidence": 0.95}}
+    with pytest.raises(UserError, match="seed = '1e-3x' is not allowed"):
+        validate({"seed": "1e-3x"}, CORE, keys=["seed"])
 
 
 @pytest.mark.parametrize("old, new, expected", [
@@ -153,3 +158,54 @@ def test_a_feature_called_no_is_a_name_not_a_boolean(project):
     path = project.root / "params.yaml"
     path.write_text(path.read_text().replace("features:\n  - RM", "features: [RM, NO]"))
     assert read_params(path)["data"]["features"] == ["RM", "NO"]
+
+
+# ---- issue 23: files and values that would make a reader eat the machine ----------------------
+
+def alias_bomb(levels=8, width=10):
+    """A 3 KB file whose aliases expand to width**levels values (10^8 here) inside a checked key."""
+    lines = ["a0: &a0 [RM]"]
+    for level in range(1, levels + 1):
+        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * width) + "]")
+    return "\n".join(lines) + f"\ndata:\n  features: *a{levels}\n"
+
+
+HOSTILE_PARAMS = [  # (id, the file's text (or a function of the valid text), key words of the one line)
+    ("an alias bomb in a checked key", lambda text: alias_bomb(), ["an anchor or alias", "line 1"]),
+    ("one anchor and alias, harmless but refused", lambda text: text.replace("seed: 42", "seed: &s 42\nseeds2: *s"),
+     ["an anchor or alias (&name / *name); write each value out"]),
+    ("a 2 MB comment", lambda text: text + "#" + "x" * (2 << 20) + "\n", ["bytes, more than the 1 MiB"]),
+    ("10,000 levels of nesting", lambda text: text + "deep: " + "[" * 10_000 + "]" * 10_000 + "\n",
+     ["nested deeper than 32 levels"]),
+    ("200,000 items under an unknown key", lambda text: text + "junk: [" + "1," * 200_000 + "1]\n",
+     ["more than 100,000 values"]),
+    ("a 1 MB value in a checked key", lambda text: text.replace("target: MEDV", "target: " + "M" * 900_000),
+     ["data.target = 'MMMM", "is not allowed"]),
+    ("a huge list in a checked key", lambda text: text.replace("target: MEDV", "target: MEDV\n  features: ["
+                                                                + "RM, " * 50_000 + "X]"), ["key 'features' appears twice"]),
+]
+
+
+@pytest.mark.parametrize("name, make, words", HOSTILE_PARAMS, ids=[row[0] for row in HOSTILE_PARAMS])
+def test_a_params_file_that_would_eat_the_machine_is_one_short_line(project, capsys, name, make, words):
+    path = project.root / "params.yaml"
+    path.write_text(make(path.read_text()))
+    assert run_check(project) == 1
+    line = only_error_line(capsys)
+    assert all(word in line for word in words), line
+    assert len(line) < 600, f"the line shows a bounded excerpt, not the value: {len(line)} characters"
+    assert not (project.root / "params.ok").exists()
+
+
+@pytest.mark.parametrize("name, make, words", HOSTILE_PARAMS[:5], ids=[row[0] for row in HOSTILE_PARAMS[:5]])
+def test_every_reader_refuses_them_alike(project, capsys, name, make, words):
+    """The stages that read a few keys, and a -S value, go through the same reader."""
+    from tests.conftest import run_load
+
+    path = project.root / "params.yaml"
+    path.write_text(make(path.read_text()))
+    assert run_load(project) == 1
+    line = only_error_line(capsys)
+    assert all(word in line for word in words), line
+    with pytest.raises(UserError, match="an anchor or alias"):
+        parse_override("data.features=" + alias_bomb().split("\n", 1)[0].split(": ", 1)[1])

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from fromzero.errors import SettingError
+
 import fromzero.random_search as random_search
 from fromzero.linear import mean_squared_error, predict_linear
 from fromzero.random_search import RandomSearchLinear
@@ -27,7 +29,7 @@ def test_the_loss_history_is_the_best_so_far_and_ends_at_the_minimum(d):
     model = RandomSearchLinear(trials=300, seed=1).fit(X, y)
     best = model.loss_history_  # what the loss curve draws: the best training MSE after each trial
     assert best.shape == model.trial_losses_.shape == (300,) and model.n_iter_ == 300
-    assert RandomSearchLinear.iteration_name == "trial"
+    assert RandomSearchLinear.abilities.iteration == "trial"
     np.testing.assert_array_equal(best, np.minimum.accumulate(model.trial_losses_))
     assert np.all(np.diff(best) <= 0)
     assert best[-1] == model.best_loss_ == model.trial_losses_.min()
@@ -83,15 +85,11 @@ def test_guesses_are_integers_in_the_inclusive_range(d):
     assert seen == {-2.0, -1.0, 0.0, 1.0, 2.0}  # both ends included
 
 
-@pytest.mark.parametrize("settings, match", [
-    ({"low": 5, "high": -5}, r"low \(5\) must not exceed high \(-5\)"), ({"trials": 0}, "trials"),
-    ({"trials": 2.5}, "trials must be an integer"), ({"low": 0.5}, "low must be an integer"),
-    ({"high": float("inf")}, "high must be an integer"),
-])
-def test_invalid_settings_are_rejected_by_fit(line_data, settings, match):
-    model = RandomSearchLinear(**settings)  # the constructor only stores them
-    with pytest.raises(ValueError, match=match):
-        model.fit(*line_data)
+def test_a_range_out_of_order_is_a_setting_error_naming_low(line_data):
+    # Each setting alone is checked by its declaration (tests/test_contract.py); the two together here.
+    with pytest.raises(SettingError, match=r"low = 5 is above high = -5: the range must be ordered; lower low") as raised:
+        RandomSearchLinear(low=5, high=-5).fit(*line_data)
+    assert (raised.value.setting, raised.value.value, raised.value.advice) == ("low", 5, "lower")
 
 
 def test_progress_wraps_the_loop(line_data):
