@@ -18,11 +18,17 @@ from project.errors import UserError
 
 __all__ = ["Interrupted", "UserError", "name_stage", "path_option", "stage_arguments", "stage_main", "stage_parser"]
 
-# What is true of the outputs after an interruption: each file is whole or absent (every write goes to a
-# temporary file first), and under `dvc repro` DVC had removed the stage's old outputs before starting it.
-AFTER_INTERRUPT = ("no output is half-written; under `dvc repro` DVC removed this stage's old outputs before it "
-                   "ran: `dvc checkout` brings back the committed ones (docs/troubleshooting.md)")
+# What is true of the outputs after an interruption: every write goes to a temporary file first, so each
+# output is the old file or the new one, never half of either; under DVC, DVC removed the stage's old
+# outputs before it ran, and the committed ones come back from its cache.
+BY_HAND = "no output is half-written: each is its old file or its new one"
+UNDER_DVC = ("no output is half-written; DVC removed this stage's outputs before it ran: `dvc checkout` brings back "
+             "the committed ones (docs/troubleshooting.md)")
 WATCH_SECONDS = 0.5
+
+
+def after_interrupt():
+    return UNDER_DVC if "DVC_STAGE" in os.environ else BY_HAND
 
 
 class Interrupted(BaseException):
@@ -62,10 +68,10 @@ def stage_main(main):
         except UserError as error:
             return _fail(error, 1)
         except KeyboardInterrupt:
-            return _fail(f"interrupted by SIGINT (Ctrl-C); {AFTER_INTERRUPT}", 130)
+            return _fail(f"interrupted by SIGINT (Ctrl-C); {after_interrupt()}", 130)
         except Interrupted as interrupted:
             message, status = interrupted.why
-            return _fail(f"{message}; {AFTER_INTERRUPT}", status)
+            return _fail(f"{message}; {after_interrupt()}", status)
         except MemoryError:
             return _fail("ran out of memory (the machine, or a limit such as `ulimit -v`, refused more); use fewer "
                          "rows or smaller settings, or lower limits.memory_gib so the stage refuses before it starts", 1)
@@ -116,11 +122,12 @@ def time_limit(minutes):
 
 
 def _process_start(pid):
-    """(the process's start time, its parent's pid) from /proc, or None once it is gone."""
+    """(the process's start time, its parent's pid) from /proc, or None once it has ended (gone, or a zombie
+    its own parent has not yet reaped: it ran its last instruction all the same)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
             fields = handle.read().rsplit(b")", 1)[1].split()
-        return int(fields[19]), int(fields[1])
+        return None if fields[0] in (b"Z", b"X") else (int(fields[19]), int(fields[1]))
     except (OSError, IndexError, ValueError):
         return None
 
@@ -157,8 +164,12 @@ def _watch_parent():
         return
     pid, started = ancestor
 
+    def alive():
+        found = _process_start(pid)
+        return found is not None and found[0] == started
+
     def watch():
-        while _process_start(pid) is not None and _process_start(pid)[0] == started:
+        while alive():
             threading.Event().wait(WATCH_SECONDS)
         _WHY[signal.SIGTERM] = ("stopped: the `dvc` process that ran this stage is gone (killed?), so nothing would "
                                 "record what this stage wrote", 143)

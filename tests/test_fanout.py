@@ -5,12 +5,10 @@ DVC cache included) and asks DVC itself what runs.
 """
 
 import json
-import re
-import sys
 
 import pytest
 
-from tests.conftest import ROOT, dvc, git, metrics, run, stages_run
+from tests.conftest import dvc, stages_run
 
 pytestmark = pytest.mark.pipeline
 
@@ -44,49 +42,13 @@ def test_a_models_setting_reruns_its_fit_and_evaluate_only(pipeline_repo):
     assert stages_run(result.stdout) == {"check_params", "fit@net", "evaluate"}
 
 
-def recipe():
-    """The README's "Adding a model": (path, the class's source) and the models.yaml entry, as printed there."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("\n## Adding a model", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```(\w+)\n(.*?)```", section, flags=re.S)
-    (source,) = [text for language, text in blocks if language == "python"]
-    (entry,) = [text for language, text in blocks if language == "yaml"]
-    path = source.splitlines()[0].lstrip("# ").strip()
-    return path, source, entry
-
-
-def test_the_readmes_recipe_adds_a_model_everywhere(pipeline_repo):
-    """Follow "Adding a model" as printed: the class file, the entry in models.yaml, `dvc repro`."""
-    path, source, entry = recipe()
-    assert path.startswith("fromzero/") and path.endswith(".py")
-    lines = len(source.splitlines()) + len(entry.splitlines())
-    assert f"takes 2 files and {lines} lines ({len(source.splitlines())} of them its class)" in \
-        " ".join((ROOT / "README.md").read_text().split()), "the README's count of the recipe's lines"
-    (pipeline_repo / path).write_text(source)
-    models = pipeline_repo / "models.yaml"
-    models.write_text(models.read_text().rstrip("\n") + "\n" + entry)
-    name = entry.split(":")[0].strip()
-    git("add", "-A", cwd=pipeline_repo)
-    git("commit", "-qm", f"add {name}", cwd=pipeline_repo)
-
-    result = dvc("repro", cwd=pipeline_repo)
-    # The new model is fitted; nothing already fitted refits (the library folder changed: the fits that
-    # depend on it rerun, and come out byte-identical, so evaluate alone follows them).
-    assert f"fit@{name}" in stages_run(result.stdout)
-    assert name in metrics(pipeline_repo, "test_mse")
-    assert name in metrics(pipeline_repo, "test") and name in metrics(pipeline_repo, "cv")
-    assert name in metrics(pipeline_repo, "fit")
-    for plot in ("predictions.csv", "response.csv"):
-        rows = (pipeline_repo / "plots/evaluate" / plot).read_text().splitlines()
-        assert any(line.startswith(f"{name},") for line in rows), plot
-    assert f'"{name}"' in (pipeline_repo / "plots/templates/predicted_vs_actual.json").read_text()
-
-    git("add", "-A", cwd=pipeline_repo)
-    git("commit", "-qm", f"{name} fitted", cwd=pipeline_repo)
-    shown = json.loads(dvc("exp", "show", "--json", cwd=pipeline_repo).stdout)
-    assert name in shown[0]["data"]["metrics"]["metrics/test_mse.json"]["data"]["mse"]
-
-    report = run([sys.executable, "-m", "tools.report", "--base", "HEAD~2", "--out", "report/report.md"],
-                 cwd=pipeline_repo, check=False)
-    assert report.returncode == 0, report.stderr
-    assert name in (pipeline_repo / "report/report.md").read_text()
+@pytest.mark.parametrize("path, stages", [
+    # check_params holds params.yaml to every class's declared settings, so it reads every model's module.
+    ("fromzero/neighbors.py", {"check_params", "fit@knn", "evaluate"}),
+    ("fromzero/sigmoid_net.py", {"check_params", "fit@net", "evaluate"}),
+    ("stages/figures.py", {"eda", "evaluate"}),  # the pictures: no fit draws any
+])
+def test_a_comment_in_one_module_reruns_only_what_reads_it(pipeline_repo, path, stages):
+    module = pipeline_repo / path
+    module.write_text(module.read_text() + "\n# a comment\n")
+    assert changed_stages(pipeline_repo) == stages
