@@ -169,3 +169,52 @@ def test_a_fold_that_diverges_names_the_rate_and_changes_no_output(project, caps
     line = only_error_line(capsys)
     assert "params.yaml: lr = 0.0241 fits the training split but gd diverges on a cross-validation fold" in line
     assert {path: path.read_bytes() for path in outputs} == outputs
+
+
+def test_exact_data_is_fitted_and_evaluated_by_every_stage(project):
+    """Issue 23: Y = 3·X1 − 2·X2 + 0.5·X3 + 7 (noise 1e-9): every fit succeeded, then evaluate refused gd's loss
+    curve, whose loss from moments had dipped to −2.3e-13. Every stage runs; the line is found exactly."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3)).round(4)
+    y = X @ np.array([3.0, -2.0, 0.5]) + 7.0 + 1e-9 * rng.normal(size=300)
+    rows = "\n".join(",".join(f"{value:.12g}" for value in row) for row in np.column_stack([X, y]))
+    project.write_csv_text("X1,X2,X3,Y\n" + rows + "\n")
+    project.set("data.target", "Y").set("data.features", ["X1", "X2", "X3"])
+    for name in pipeline_order():
+        assert run_stage(project, name) == 0, name
+    scores = metrics(project.root, "test")
+    assert scores["least_squares"]["mse"] < 1e-15 and scores["gd"]["mse"] < 1e-12
+    assert metrics(project.root, "fit")["gd"]["converged"] is True
+
+
+def test_a_target_in_units_of_1e40_is_fitted_to_the_same_relative_accuracy(project):
+    """Issue 23: MEDV × 1e-40 stopped "converged" at a coefficient 1e29 times too large (an absolute tol)."""
+    lines = project.root.joinpath("data.csv").read_text().splitlines()
+    scaled = [lines[0], lines[1]] + [",".join(line.split(",")[:-1] + [f"{float(line.split(',')[-1]) * 1e-40:.6g}"])
+                                     for line in lines[2:]]
+    project.write_csv_text("\n".join(scaled) + "\n")
+    for name in pipeline_order():
+        assert run_stage(project, name) == 0, name
+    from tests.conftest import model_names
+
+    scores = metrics(project.root, "test")
+    assert scores["gd"]["mse"] == pytest.approx(scores["least_squares"]["mse"], rel=1e-6)
+    assert metrics(project.root, "fit")["gd"]["converged"] is True
+    assert set(scores) == set(model_names())
+
+
+def test_a_refused_value_that_differs_from_head_gets_the_way_back(project, capsys):
+    """Issue 23: `-S gd.standardize=yes` was refused without the "differs from git HEAD" hint: HEAD was read as
+    YAML 1.1 (yes = true), so the two looked equal. Both are read in the one dialect now."""
+    from tests.conftest import git
+
+    git("init", "-q", cwd=project.root)
+    git("add", "params.yaml", cwd=project.root)
+    git("commit", "-qm", "params", cwd=project.root)
+    path = project.root / "params.yaml"
+    path.write_text(path.read_text().replace("standardize: true", "standardize: yes"))
+    assert run_stage(project, "check_params") == 1
+    line = only_error_line(capsys)
+    assert "gd.standardize = 'yes' is not allowed: must be true or false" in line
+    assert "(differs from git HEAD at gd.standardize: if a failed `dvc exp run -S` left it, restore it with `git " \
+           "reset -q && touch" in line, line
