@@ -23,8 +23,10 @@ def run(args, *, cwd=None, check=True, timeout=None, text=True, env=None):
     if check and result.returncode != 0:
         said = result.stderr or result.stdout or ""
         said = said if isinstance(said, str) else said.decode("utf-8", "replace")
-        last_line = (said.strip().splitlines() or ["no output"])[-1]
-        raise UserError(f"`{_shown(args)}` failed: {last_line}")
+        lines = [line.strip() for line in said.strip().splitlines() if line.strip()] or ["no output"]
+        # DVC ends a failure with a footer ("Having any troubles? ..."): its own ERROR: line says what failed.
+        errors = [line for line in lines if line.startswith("ERROR:")]
+        raise UserError(f"`{_shown(args)}` failed: {(errors or lines)[-1][:300]}")
     return result
 
 

@@ -158,39 +158,42 @@ def test_gate_flag_fails_when_params_break_a_threshold(pipeline_repo):
     assert leaderboard_row(text, "knn")[column(text, "real change?")] == "–"
 
 
-def test_beats_least_squares_gate(pipeline_repo):
-    """A listed model must beat least squares with the configured confidence (its paired interval below 0)."""
+def test_beats_reference_gate(pipeline_repo):
+    """A listed model must beat the reference (least squares) with the configured confidence (its paired
+    interval below 0)."""
     # Changing a gate reruns check_params only (it reads the whole params file); the report reads the gate.
-    dvc("exp", "run", "-S", "gates.beats_least_squares=[random_search]", cwd=pipeline_repo)
+    dvc("exp", "run", "-S", "gates.beats_reference=[random_search]", cwd=pipeline_repo)
     result = report(pipeline_repo, "--check")
     assert result.returncode == 1, result.stderr
-    assert "gate failed: random_search beats least squares with 95 % confidence" in result.stderr
+    assert "gate failed: random_search beats least_squares with 95 % confidence" in result.stderr
     text = (pipeline_repo / "report/report.md").read_text()
-    assert "❌ FAIL: `random_search` beats least squares with 95 % confidence" in text
+    assert "❌ FAIL: `random_search` beats `least_squares` with 95 % confidence" in text
     assert "(must lie below 0)" in text
 
-    dvc("exp", "run", "-S", "gates.beats_least_squares=[]", cwd=pipeline_repo)
+    dvc("exp", "run", "-S", "gates.beats_reference=[]", cwd=pipeline_repo)
     result = report(pipeline_repo, "--check")
     assert result.returncode == 0, result.stderr
     text = (pipeline_repo / "report/report.md").read_text()
-    assert "**Gates: all passed**" in text and "beats least squares" not in text
+    assert "**Gates: all passed**" in text and "beats `least_squares`" not in text
 
 
 def test_a_move_on_other_test_rows_is_not_paired():
     """When the base scored other test rows (data or split changed), no move is called real or noise."""
-    import pandas as pd
+    import numpy as np
 
-    from tools.report import paired_moves
+    from tools.changes import paired_moves
+    from tools.readings import Predictions
 
     settings = {"resamples": 200, "seed": 0, "confidence": 0.95}
-    now = pd.DataFrame({"row": [0, 1, 2, 3], "actual": [1.0, 2.0, 3.0, 4.0],
-                        "least_squares": [1.5, 2.0, 2.5, 4.5], "knn": [9.0, 9.0, 9.0, 9.0]})
+    rows, actual = np.arange(4), np.array([1.0, 2.0, 3.0, 4.0])
+    now = Predictions(rows, actual, {"least_squares": np.array([1.5, 2.0, 2.5, 4.5]), "knn": np.full(4, 9.0)})
     scores = {"least_squares": {"mse": 0.1875}, "knn": {"mse": 41.5}}
     before = {"least_squares": {"mse": 0.2}, "knn": {"mse": 41.5}}
-    base = now.assign(actual=[1.0, 2.0, 3.0, 5.0])
+    base = Predictions(rows, np.array([1.0, 2.0, 3.0, 5.0]), now.models)
     assert paired_moves(base, now, scores, before, settings) == {
         "least_squares": {"verdict": "not paired", "difference": None, "low": None, "high": None}}
-    same_rows = now.assign(least_squares=[1.0, 2.0, 3.0, 4.0])  # the base was exact, now it errs on three rows
+    # The base was exact, now it errs on three rows.
+    same_rows = Predictions(rows, actual, {**now.models, "least_squares": np.array([1.0, 2.0, 3.0, 4.0])})
     (move,) = paired_moves(same_rows, now, scores, before, settings).values()
     assert move["verdict"] == "yes, worse" and move["difference"] == pytest.approx(0.1875)
     # The same move, by a model whose MSE over its base's seeds ranged as wide: the seed's luck, not a change.

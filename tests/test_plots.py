@@ -10,8 +10,9 @@ from collections import defaultdict
 import pytest
 import yaml
 
+from project.models import read_models
 from stages.plot_templates import Templates, template_text
-from stages.style import MODEL_COLORS, REFERENCE_MODELS, model_colors
+from stages.style import MODEL_COLORS, model_colors
 from tests.conftest import ROOT, dvc, model_names
 
 LOSS = "Training loss (log scale)"
@@ -26,8 +27,14 @@ def plot_definitions():
                 for title, spec in entry.items()}
 
 
+def yardsticks():
+    """models.yaml's baseline and reference: the models the plots draw as wide pale bands."""
+    registry = read_models(ROOT / "models.yaml")
+    return [name for name in (registry.baseline, registry.reference) if name is not None]
+
+
 def test_the_committed_templates_are_the_stages_and_no_plot_names_a_model():
-    templates = Templates(model_names()).all()
+    templates = Templates(model_names(), yardsticks()).all()
     for name, template in templates.items():
         assert (ROOT / "plots/templates" / name).read_text(encoding="utf-8") == template_text(template), \
             f"plots/templates/{name}: run `dvc repro plot_templates`"
@@ -39,10 +46,12 @@ def test_the_committed_templates_are_the_stages_and_no_plot_names_a_model():
 
 
 def test_a_model_without_a_colour_takes_a_spare_one():
-    colors = model_colors([*model_names(), "median", "ridge"])
-    assert colors["median"] != colors["ridge"]
-    assert not {colors["median"], colors["ridge"]} & set(MODEL_COLORS.values())
-    assert [colors[name] for name in model_names()] == [MODEL_COLORS[name] for name in model_names()]
+    colors = model_colors([*model_names(), "extra_one", "extra_two"])  # two models no colour is set for
+    assert colors["extra_one"] != colors["extra_two"]
+    assert not {colors["extra_one"], colors["extra_two"]} & set(MODEL_COLORS.values())
+    named = [name for name in model_names() if name in MODEL_COLORS]
+    assert [colors[name] for name in named] == [MODEL_COLORS[name] for name in named]
+    assert len(set(colors.values())) == len(colors)  # every model its own colour
 
 
 def line_and_symbol_styles(spec):
@@ -93,7 +102,7 @@ def test_dvc_draws_log_losses_the_diagonal_the_model_colours_and_the_yardsticks_
     lines = {(color, width) for (mark, color, width) in line_and_symbol_styles(specs[RESPONSE]) if mark == "line"}
     assert {color for color, _ in lines} == set(colors.values())
     wide = {color for color, width in lines if width and width > 2}
-    assert wide == {colors[name] for name in REFERENCE_MODELS}  # the yardsticks: wide bands, drawn first
+    assert wide == {colors[name] for name in yardsticks()}  # the yardsticks: wide bands, drawn first
 
     bars = specs[CORRELATION]
     strongest = max(bars["data"]["values"], key=lambda row: abs(float(row["correlation"])))

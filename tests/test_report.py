@@ -4,9 +4,12 @@ Most tests build the report from synthetic findings (no git, no DVC, no pipeline
 the gates (an exempt model), the Mermaid charts, the comment limit, and a corpus of hostile values
 through every place the report writes data, rendered by a CommonMark renderer (markdown-it-py, raw
 HTML allowed as GitHub allows it). Hostile command lines are a table: exit 2, one stderr line, no
-traceback, nothing replaced. Two `pipeline` tests run the tool in a scratch git + DVC repo (no `dvc repro`):
-with hostile names in the params, metrics and base branch, and under a `ulimit -v` that vl-convert
-cannot live with.
+traceback, nothing replaced. Hostile inputs to the whole command (issue 23 #5 and #11) run it in a
+scratch git repository, DVC's diffs standing in as empty: a broken base (a table, one row per class),
+the current run holding NaN, a models.yaml without a reference, model names and counts models.yaml's
+rules would refuse, numbers far from 1, and the count of pictures. Two `pipeline` tests run the tool
+in a scratch git + DVC repo (no `dvc repro`): with hostile names in the params, metrics and base
+branch, and under a `ulimit -v` that vl-convert cannot live with.
 """
 
 import html
@@ -20,32 +23,42 @@ import sys
 import textwrap
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from stages.cli import UserError
+from project.errors import UserError
+from project.models import Registry
 from tests.conftest import ROOT, dvc_env, git
 from tools import report
-from tools.changes import leader, leaderboard
-from tools.charts import BASE_GREY, LOSS_POINTS, read_loss
+from tools.changes import leaderboard
+from tools.charts import BASE_GREY, LOSS_POINTS
+from tools.comment import build_report
+from tools.findings import Findings
 from tools.gates import gate_results
 from tools.markdown import COMMENT_LIMIT, SHOWN_CHARACTERS, code, mermaid_text, visible
 from tools.owned import OwnedError, stamp
-from tools.pictures import Picture, owned_pictures, pictures_index, render_specs, write_pictures
-from tools.report import TOOL, Findings, build_report
+from tools.pictures import Picture, render_specs
+from tools.pictures_folder import TOOL, owned_pictures, pictures_index, write_pictures
+from tools.readings import read_loss
 
 SETTINGS = {"resamples": 200, "seed": 0, "confidence": 0.95}
 NAMES = ["baseline", "least_squares", "knn", "random_search", "gd", "net"]
 MSE = {"baseline": 75.0, "least_squares": 46.1, "knn": 46.0, "random_search": 68.5, "gd": 46.2, "net": 35.4}
 GATES = {"max_mse_ratio": {"net": 1.0, "gd": 1.01}, "regression_tolerance": 0.02, "exempt": [],
-         "beats_least_squares": []}
+         "beats_reference": []}
 
 
-def scores(mse):
+def scores(mse, reference="least_squares"):
     return {model: {"mse": value, "rmse": value ** 0.5, "mse_low": value * 0.6, "mse_high": value * 1.5,
-                    "r2": 0.3, **({} if model == "least_squares" else
-                                  {"vs_ls": value - 46.1, "vs_ls_low": value - 60, "vs_ls_high": value - 30})}
+                    "r2": 0.3, **({} if model == reference else {"vs_reference": value - 46.1,
+                                                                 "vs_reference_low": value - 60,
+                                                                 "vs_reference_high": value - 30})}
             for model, value in mse.items()}
+
+
+def registry_of(names):
+    """A Registry of ``names`` with the tutorial's roles where it has those models (entries are not read)."""
+    return Registry({name: None for name in names}, baseline="baseline" if "baseline" in names else None,
+                    reference="least_squares" if "least_squares" in names else None)
 
 
 def findings(names=NAMES, mse=None, base_mse=None, gates=None, moves=None, **overrides):
@@ -55,9 +68,9 @@ def findings(names=NAMES, mse=None, base_mse=None, gates=None, moves=None, **ove
     current, base = scores(mse), scores(base_mse)
     gates = {**GATES, **(gates or {})}
     gates["max_mse_ratio"] = {model: ratio for model, ratio in gates["max_mse_ratio"].items() if model in names}
+    registry = registry_of(names)
     board = leaderboard(names, current, base, {name: {"mse_mean": v, "mse_std": 3.0} for name, v in mse.items()},
-                        moves or {})
-    best = leader(board)
+                        moves or {}, baseline=registry.baseline)
     steps = np.arange(0.0, 2000.0, 10.0)
     loss = {name: ("step", steps, 600 * np.exp(-steps / 100) + 40 + i) for i, name in enumerate(names[-2:])}
     from stages.style import model_colors
@@ -67,11 +80,11 @@ def findings(names=NAMES, mse=None, base_mse=None, gates=None, moves=None, **ove
         params_diff={"params.yaml": {"lr": {"old": 0.01, "new": 0.001}}},
         metrics_diff={"metrics/evaluate.json": {f"details.test.{name}.mse": {"old": base_mse[name], "new": mse[name]}
                                                 for name in names}},
-        board=board, gates=gate_results(names, current, base, gates) if "least_squares" in names else [],
-        gate_settings=gates, worst=pd.DataFrame({"row": [3, 7], "actual": [50.0, 13.0], best: [30.0, 25.0]}),
+        board=board, gates=gate_results(registry, current, base, gates),
+        gate_settings=gates, worst=[(3, 50.0, 30.0), (7, 13.0, 25.0)],
         pictures=[Picture("leaderboard", ["leaderboard.png"]), Picture("residuals", ["residuals.png"])],
         settings=SETTINGS, folds=5, has_base=True, pairing="paired", colors=model_colors(names),
-        loss=loss, base_loss=loss)
+        loss=loss, base_loss=loss, baseline=registry.baseline, reference=registry.reference)
     values.update(overrides)
     return Findings(**values)
 
@@ -197,7 +210,8 @@ def test_the_comment_opens_with_the_verdict_and_a_compact_leaderboard_with_a_cha
     # Every detail is folded: the loss charts, the full leaderboard, params, metrics, worst rows, pictures.
     summaries = re.findall(r"<summary>(.*?)</summary>", text)
     assert summaries == ["Training loss of the iterative models", "Full leaderboard: RMSE, R², cross-validation",
-                         "Params changed: 1", "Worst test predictions of the leader (2)", "Pictures: 2 of 2 drawn"]
+                         "Params changed: 1", "Worst test predictions of the leader (2)",
+                         "Pictures: 2 of 2 drawn, 2 PNG files"]
     assert "**Metrics changed:** none." in text  # the synthetic change moved no score
     assert "![" not in text and "](" not in text  # no image, no link: nothing depends on a host
     assert_data_stays_data(text)
@@ -236,9 +250,9 @@ def test_loss_charts_are_thinned_held_after_an_early_stop_and_say_what_changed()
     assert now_line[0] == pytest.approx(2.0) and now_line[-1] == pytest.approx(np.log10(100 / 5001), abs=1e-3)
     assert base_line[-1] == base_line[-2]  # held at its last value after it stopped
     assert "unchanged from the base" in net and net.count("line [") == 1
-    assert read_loss(b"model,iteration,unit,loss\n") == {} and read_loss(b"") == {}
+    assert read_loss(b"model,iteration,unit,loss\n", "loss.csv") == {} and read_loss(b"", "loss.csv") == {}
     with pytest.raises(UserError, match=r"^plots/evaluate/loss.csv: not the loss curves `evaluate` writes"):
-        read_loss(b'model,iteration\n"gd,1\n')
+        read_loss(b'model,iteration\n"gd,1\n', "plots/evaluate/loss.csv")
 
 
 def test_an_exempt_model_moving_beyond_the_tolerance_is_shown_as_exempt_never_as_a_failure():
@@ -266,9 +280,20 @@ def test_a_report_beyond_githubs_comment_limit_is_cut_and_says_so():
                      r"`dvc metrics diff` lists them all\.\*", text)
     assert "## Leaderboard (test split)" in text and "Pictures:" in text  # the rest is whole
     assert_data_stays_data(text)
-    # More than fits even without the tables (hundreds of models): cut at a line, fences and folds closed.
+    # Hundreds of models: the leaderboards are cut and say so, the chart shows the best and says so, and
+    # every section after them is still there (issue 23 #11: the chart was cut mid-way and the rest dropped).
     names = [f"model_{i:03d}_{'x' * 28}" for i in range(700)] + ["least_squares"]
     text = build_report(findings(names=names, gates={"max_mse_ratio": {}}), limit=20_000)
+    assert len(text.encode()) <= 20_000 and "The rest of this report is left out" not in text
+    assert "The chart shows the 20 best of the 701 models; the leaderboard lists every one." in text
+    assert "<summary>Pictures: 2 of 2 drawn, 2 PNG files</summary>" in text
+    assert re.search(r"\*\d+ of 701 left out to keep this comment within GitHub's 65,536 characters; "
+                     r"the full leaderboard below lists them all\.\*", text)
+    assert_data_stays_data(text)
+    # More than fits even without the tables (a gate line for each of hundreds of models): cut at a line,
+    # fences and folds closed.
+    text = build_report(findings(names=names, gates={"max_mse_ratio": {name: 0.5 for name in names[:-1]}}),
+                        limit=20_000)
     assert len(text.encode()) <= 20_000 and "The rest of this report is left out" in text
     assert_data_stays_data(text)
 
@@ -533,4 +558,204 @@ def test_under_a_memory_limit_the_plot_is_marked_and_the_report_still_writes(scr
     assert line.startswith("warning: report: Training loss: not rendered: vl-convert died, killed by SIGTRAP")
     text = (repo / "limited/report.md").read_text()
     assert "| `Training loss` | not rendered: `vl-convert died, killed by SIGTRAP" in text
-    assert "<summary>Pictures: 2 of 3 drawn</summary>" in text
+    assert "<summary>Pictures: 2 of 3 drawn, 2 PNG files</summary>" in text
+
+
+# ---- hostile inputs to the whole command (issue 23 #5 and #11), one row per class ---------------
+
+def scratch_report(root, base_files, current_files, models_yaml=None):
+    """A git repo in ``root``: models.yaml and params.yaml as the project's, main holding ``base_files``,
+    the work tree ``current_files`` ({path: text}) on top. No DVC: the tests stand in for its diffs."""
+    root.mkdir()
+    shutil.copy(ROOT / "params.yaml", root / "params.yaml")
+    (root / "models.yaml").write_text(models_yaml or (ROOT / "models.yaml").read_text())
+    for files in (base_files, current_files):
+        for path, text in files.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(text)
+        if files is base_files:
+            git("init", "-q", "-b", "main", cwd=root)
+            git("add", "-A", cwd=root)
+            git("commit", "-q", "-m", "base", cwd=root)
+    return root
+
+
+def outputs(mse, reference="least_squares", evaluate=None):
+    """{path: text} of the files `evaluate` writes, for the models of ``mse`` (``evaluate``: that file's text)."""
+    rows = ["model,row,actual,predicted"] + [f"{name},{row},{20 + row},{20 + row + (mse[name] / 40) * (-1) ** row}"
+                                            for name in mse for row in range(20)]
+    loss = ["model,iteration,unit,loss"] + [f"{name},{step},step,{40 + 500 / (1 + step)}"
+                                            for name in mse if name in ("gd", "net") for step in range(0, 300, 3)]
+    return {"metrics/evaluate.json": evaluate or json.dumps({"details": {"test": scores(mse, reference)}}),
+            "plots/evaluate/predictions.csv": "\n".join(rows) + "\n", "plots/evaluate/loss.csv": "\n".join(loss) + "\n"}
+
+
+def with_gd_rmse(raw, mse=MSE):
+    """metrics/evaluate.json whose gd test RMSE is ``raw``, JSON text as written (NaN, true, [[...]] ...)."""
+    text = json.dumps({"details": {"test": scores(mse)}})
+    return text.replace(f'"rmse": {json.dumps(mse["gd"] ** 0.5)}', f'"rmse": {raw}', 1)
+
+
+DEEP = "[" * 100_000 + "6.8" + "]" * 100_000
+# The base's metrics as a broken base could hold them: one failed gate naming the file and the key, exit 1
+# under --check, the report written, nothing compared with that base (never "✅ PASS", never a traceback).
+BROKEN_BASE = {
+    "NaN": (with_gd_rmse("NaN"), r"details\.test\.gd\.rmse = NaN is not a finite number"),
+    "Infinity": (with_gd_rmse("Infinity"), r"details\.test\.gd\.rmse = Infinity is not a finite number"),
+    "negative": (with_gd_rmse("-6.8"), r"details\.test\.gd\.rmse = -6\.8 is negative"),
+    "bool": (with_gd_rmse("true"), r"details\.test\.gd\.rmse = true is true or false, not a number"),
+    "string": (with_gd_rmse('"6.8"'), r"details\.test\.gd\.rmse = '6\.8' is a text, not a number"),
+    "list": (with_gd_rmse("[6.8]"), r"details\.test\.gd\.rmse = \[6\.8\] is a list, not a number"),
+    "deep nesting": (with_gd_rmse(DEEP), r"details\.test\.gd\.rmse is nested more than 16 levels deep"),
+    "a key twice": (with_gd_rmse('6.8, "rmse": 7.0'), r"key 'rmse' appears twice"),
+    "not JSON": ('{"details": {"test": ', r"not JSON \(line 1, column 22: Expecting value\)"),
+    "a model not a mapping": (json.dumps({"details": {"test": {**scores(MSE), "gd": 6.8}}}),
+                              r"details\.test\.gd = 6\.8 is not a mapping of scores"),
+    "zero": (with_gd_rmse("0"), r"gd test RMSE rose from 0 at the base \(metrics/evaluate\.json at the base "
+                                r"\([0-9a-f]{7}\): details\.test\.gd\.rmse = 0\)"),
+}
+
+
+def fake_png(title, name, make, folder):
+    """draw_png without matplotlib (the rows about data, not pictures): a file and its Picture."""
+    (folder / name).write_bytes(b"\x89PNG fake")
+    return Picture(title, [name])
+
+
+def run_in(repo, monkeypatch, capsys, argv, draw=False, plots=(), asked=None):
+    """report.main in ``repo``, DVC's diffs standing in as empty, the plots ``plots`` [(title, files)]:
+    (exit status, stdout lines, stderr lines, the report's text or None). ``asked``: a list that gets
+    each revision DVC is given."""
+    asked = [] if asked is None else asked
+    monkeypatch.chdir(repo)
+    monkeypatch.setattr("tools.findings.dvc_json", lambda *args, **kwargs: asked.append(args[-1]) or {})
+
+    def changed(revision, folder):
+        asked.append(revision)
+        for _, files in plots:
+            for name in files:
+                (folder / name).write_bytes(b"\x89PNG plot")
+        return [Picture(title, list(files)) if files else Picture(title, problem="vl-convert died")
+                for title, files in plots]
+
+    monkeypatch.setattr("tools.report.changed_plots", changed)
+    if not draw:
+        monkeypatch.setattr("tools.report.draw_png", fake_png)
+    status = report.main(argv)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err, err
+    text = (repo / "report/report.md").read_text() if (repo / "report/report.md").exists() else None
+    return status, out.splitlines(), err.splitlines(), text
+
+
+@pytest.mark.parametrize("case", BROKEN_BASE)
+def test_a_broken_base_is_one_failed_gate_naming_the_file_and_the_key(case, tmp_path, monkeypatch, capsys):
+    broken, said = BROKEN_BASE[case]
+    repo = scratch_report(tmp_path / "repo", outputs(MSE, evaluate=broken), outputs(MSE))
+    status, out, err, text = run_in(repo, monkeypatch, capsys, ["--check"])
+    assert status == 1 and len(err) == 1, err
+    assert err[0].startswith("gate failed: ") and "metrics/evaluate.json at the base (" in err[0], err
+    assert re.search(said, err[0]), err[0]
+    assert len(out) == 1 and out[0].startswith("wrote report/report.md")
+    assert "**Gates: 1 failed**" in text and "❌ FAIL" in text and "rose by more than" not in text
+    assert len(err[0]) < 400  # a deep or long value is named, never printed
+    assert report.main(["--out", "again.md"]) == 0  # without --check: said, not failed
+    assert "gate failed: " in capsys.readouterr().err
+
+
+REGISTRIES = {  # models the report must handle whatever models.yaml's rules allow (project/models.py)
+    "models named like the plot data's columns": ["baseline", "least_squares", "gd", "net", "actual", "row",
+                                                  "model", "predicted"],
+    "hundreds of models": ["baseline", "least_squares", "gd", "net", *(f"model_{i:03d}" for i in range(200))],
+}
+
+
+def test_the_current_run_holding_nan_is_one_line_naming_the_file_and_the_key(tmp_path, monkeypatch, capsys):
+    repo = scratch_report(tmp_path / "repo", outputs(MSE), {"metrics/evaluate.json": with_gd_rmse("NaN")})
+    status, out, err, text = run_in(repo, monkeypatch, capsys, ["--check"])
+    assert status == 2 and out == [] and text is None
+    assert err == ["error: report: metrics/evaluate.json: details.test.gd.rmse = NaN is not a finite number "
+                   "(no stage writes NaN or infinity); rerun `dvc repro`"]
+
+
+def test_a_models_yaml_without_a_reference_skips_its_gates_and_says_so(tmp_path, monkeypatch, capsys):
+    models = re.sub(r"(?m)^reference:.*\n", "", (ROOT / "models.yaml").read_text())
+    assert "reference:" not in models
+    repo = scratch_report(tmp_path / "repo", outputs(MSE, None), outputs({**MSE, "gd": 47.0}, None), models)
+    status, out, err, text = run_in(repo, monkeypatch, capsys, ["--check"])
+    assert status == 0 and err == [], err
+    assert ("- ➖ SKIPPED: `gd` test MSE at most 1.01× the reference's: skipped, models.yaml names no "
+            "reference") in text
+    assert "models.yaml names no reference model, so no model is compared with one" in text
+    (header,) = [line for line in text.splitlines() if line.startswith("| # | model | test MSE")][:1]
+    assert len(table_cells(header)) == 4 and "vs `least_squares`" not in text
+
+
+@pytest.mark.parametrize("case", REGISTRIES)
+def test_any_model_names_and_counts_models_yaml_allows_or_not(case, tmp_path, monkeypatch, capsys):
+    names = REGISTRIES[case]
+    mse = {name: MSE.get(name, 30.0 + i / 10) for i, name in enumerate(names)}
+    repo = scratch_report(tmp_path / "repo", outputs(mse), outputs({**mse, names[-1]: mse[names[-1]] * 0.99}))
+    monkeypatch.setattr("tools.report.read_models", lambda path: registry_of(names))
+    status, out, err, text = run_in(repo, monkeypatch, capsys, ["--check"], draw=len(names) < 10)
+    assert status == 0 and err == [] and len(out) == 1, err
+    assert len(text.encode()) <= COMMENT_LIMIT and "The rest of this report is left out" not in text
+    assert "<summary>Pictures: 2 of 2 drawn, 2 PNG files</summary>" in text  # nothing after the chart is lost
+    chart = re.search(r"```mermaid\n(.*?)```", text, flags=re.S).group(1)
+    labels = re.findall(r'"([^"]*)"', re.search(r"x-axis \[(.*)\]", chart).group(1))
+    bars = [line for line in chart.splitlines() if line.strip().startswith("bar [")]
+    assert all(line.count(",") + 1 == len(labels) for line in bars)  # the axis and the bars list the same models
+    shown = {label.split(" (")[0] for label in labels}
+    assert len(bars) == len(shown) + 1 and len(shown) == min(len(names), 20)
+    if len(names) > 20:
+        assert f"The chart shows the 20 best of the {len(names)} models; the leaderboard lists every one." in text
+    worst = text[text.index("<summary>Worst test predictions"):].split("</details>")[0]
+    leader_name = re.search(r"The leader: `([^`]*)`", worst).group(1)
+    errors = [float(table_cells(line)[3]) for line in worst.splitlines() if re.match(r"\| \d+ \|", line)]
+    assert len(errors) == 5 and all(abs(abs(error) - mse[leader_name] / 40) < 0.06 for error in errors)
+
+
+def test_numbers_far_from_one_are_written_in_a_dozen_characters(tmp_path, monkeypatch, capsys):
+    mse = {**MSE, "knn": 1e-300, "random_search": 1e308}
+    repo = scratch_report(tmp_path / "repo", outputs(mse), outputs({**mse, "gd": 1e-300}))
+    status, out, err, text = run_in(repo, monkeypatch, capsys, [], draw=True)
+    assert status == 0 and len(out) == 1 and all(line.startswith("gate failed: ") for line in err), err
+    assert not re.search(r"\d{16}", text), re.search(r".{40}\d{16}.{40}", text).group()
+    assert "| **`random_search`** | 1.00e+308 [6.00e+307, 1.50e+308] |" in text
+    assert "| **`knn`** | 1.00e-300 [6.00e-301, 1.50e-300] |" in text
+    chart = re.search(r"```mermaid\n(.*?)```", text, flags=re.S).group(1)
+    assert '"random_search (cut: 1.00e+308)"' in chart and 'y-axis "test MSE" 0 --> 145.2' in chart
+    losses = {"gd": ("step", np.arange(3.0), np.array([-2e-13, 1e-300, 1e-300])),  # a loss at its exact fit
+              "net": ("step", np.arange(3.0), np.array([1e308, 1e307, 1e306]))}
+    found = findings(loss=losses, base_loss={})
+    charts = re.findall(r"```mermaid\n(.*?)```", build_report(found), flags=re.S)[1:]
+    assert 'y-axis "training MSE (#215;1e-13)"' in charts[0] and 'y-axis "log10 training MSE"' in charts[1]
+    assert not re.search(r"\d{16}", "".join(charts)) and "line [-2, 0, 0]" in charts[0]
+    assert_data_stays_data(text.split("\n", 1)[1])
+
+
+def test_the_command_line_and_the_report_count_pictures_alike(tmp_path, monkeypatch, capsys):
+    repo = scratch_report(tmp_path / "repo", outputs(MSE), outputs(MSE))
+    plots = [("plots/eda/heatmap.png", ["base_heatmap.png", "new_heatmap.png"]), ("Training loss", [])]
+    status, out, err, text = run_in(repo, monkeypatch, capsys, [], plots=plots)
+    count = "3 of 4 drawn, 4 PNG files"
+    assert status == 0 and out == [f"wrote report/report.md; pictures: {count} in report/report-pictures/"]
+    assert err == ["warning: report: Training loss: not rendered: vl-convert died"]
+    assert f"<summary>Pictures: {count}</summary>" in text
+    assert sorted(path.name for path in (repo / "report/report-pictures").iterdir()) == [
+        "base_heatmap.png", "index.md", "leaderboard.png", "new_heatmap.png", "residuals.png"]
+
+
+def test_dvc_gets_the_base_as_a_commit_and_the_report_shows_its_name_as_text(tmp_path, monkeypatch, capsys):
+    """A base named to run script in a page (issue 23 #1): `dvc plots diff` (and every DVC diff) gets
+    its commit, and the comment shows the name as data."""
+    repo = scratch_report(tmp_path / "repo", outputs(MSE), outputs(MSE))
+    name = "x</script><script>document.title='PWNED'</script>"
+    git("branch", name, cwd=repo)
+    asked = []
+    status, out, err, text = run_in(repo, monkeypatch, capsys, ["--base", name], asked=asked)
+    assert status == 0 and err == []
+    commit = git("rev-parse", "main", cwd=repo).stdout.strip()
+    assert asked == [commit, commit, commit]  # params diff, metrics diff, plots diff
+    assert text.split("\n")[1] == f"# fromzero: this change against {code(name, cell=False)} ({commit[:7]})"
+    assert_data_stays_data(text.split("\n", 1)[1], ["PWNED"])

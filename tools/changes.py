@@ -3,20 +3,10 @@
 ``leaderboard`` ranks the models by test RMSE with their change against the base; ``paired_moves``
 tells a real move from the noise of the split (a paired bootstrap of per-row squared errors on the
 same test rows) and of the seed (the range the base reached over its seeds). No Markdown here:
-tools/report.py writes it.
+tools/comment.py writes it. The scores and predictions come from tools/readings.py, checked.
 """
 
-import io
-
-PAIRING_COLUMNS = ("row", "actual")  # the same test rows in the same order, or no paired comparison
-
-
-def details(metrics, kind):
-    """{model: {...}} of a metrics file the evaluate stage writes ({"details": {kind: ...}}; older
-    revisions wrote the models at the top)."""
-    if isinstance(metrics, dict) and isinstance(metrics.get("details"), dict):
-        return metrics["details"].get(kind) or {}
-    return metrics
+import math
 
 
 def changed_rows(diff):
@@ -36,14 +26,14 @@ def changed_rows(diff):
     return rows
 
 
-def leaderboard(names, current, base, cv=None, moves=None):
+def leaderboard(names, current, base, cv=None, moves=None, baseline=None):
     """The models ``names`` ranked by test RMSE, one dict each.
 
-    Keys: model, rmse, base_rmse, base_mse, change (of the RMSE, vs base), vs_baseline, r2, mse,
-    mse_low, mse_high, vs_ls (difference, low, high) or None, cv (mean, std) or None, and move
-    (see ``paired_moves``) or None.
+    Keys: model, rmse, base_rmse, base_mse, change (of the RMSE, vs base), vs_baseline (of the RMSE,
+    vs models.yaml's ``baseline``), r2, mse, mse_low, mse_high, vs_reference (difference, low, high)
+    or None, cv (mean, std) or None, and move (see ``paired_moves``) or None.
     """
-    baseline_rmse = current.get("baseline", {}).get("rmse")
+    baseline_rmse = current.get(baseline, {}).get("rmse") if baseline is not None else None
     rows = []
     for model in names:
         if model not in current:
@@ -52,7 +42,7 @@ def leaderboard(names, current, base, cv=None, moves=None):
         rmse = scores["rmse"]
         before = (base or {}).get(model, {})
         old = before.get("rmse")
-        vs_ls = tuple(scores.get(key) for key in ("vs_ls", "vs_ls_low", "vs_ls_high"))
+        vs_reference = tuple(scores.get(key) for key in ("vs_reference", "vs_reference_low", "vs_reference_high"))
         folds = (cv or {}).get(model)
         rows.append({
             "model": model, "rmse": rmse, "base_rmse": old, "base_mse": before.get("mse"),
@@ -60,16 +50,16 @@ def leaderboard(names, current, base, cv=None, moves=None):
             "vs_baseline": None if not baseline_rmse else (rmse - baseline_rmse) / baseline_rmse,
             "r2": scores.get("r2"), "mse": scores["mse"],
             "mse_low": scores.get("mse_low"), "mse_high": scores.get("mse_high"),
-            "vs_ls": vs_ls if None not in vs_ls else None,
-            "cv": (folds["mse_mean"], folds["mse_std"]) if folds and "mse_mean" in folds else None,
+            "vs_reference": vs_reference if None not in vs_reference else None,
+            "cv": (folds["mse_mean"], folds.get("mse_std")) if folds and "mse_mean" in folds else None,
             "move": (moves or {}).get(model),
         })
     return sorted(rows, key=lambda row: row["rmse"])
 
 
-def leader(board):
-    """The best-ranked model that learned something (the baseline only predicts the mean)."""
-    return next((row["model"] for row in board if row["model"] != "baseline"), board[0]["model"])
+def leader(board, baseline=None):
+    """The best-ranked model that learned something (models.yaml's baseline only predicts the mean)."""
+    return next((row["model"] for row in board if row["model"] != baseline), board[0]["model"])
 
 
 def exempt_moves(board, gates):
@@ -81,60 +71,51 @@ def exempt_moves(board, gates):
 
 # ---- is a move real? -------------------------------------------------------------------------
 
-def read_predictions(data):
-    """predictions.csv bytes (or a path), long (model, row, actual, predicted) -> DataFrame: row, actual,
-    one column per model, in the file's order of models."""
-    import pandas as pd
+def same_test_rows(base_predictions, predictions):
+    """Whether two Predictions score the same test rows, with the same actual values, in the same order."""
+    import numpy as np
 
-    table = pd.read_csv(io.BytesIO(data) if isinstance(data, bytes) else data, dtype={"model": str})
-    if "model" not in table.columns:  # the wide layout of older revisions: one column per model already
-        return table
-    models = list(dict.fromkeys(table["model"]))
-    wide = table.pivot(index="row", columns="model", values="predicted").reset_index()
-    actual = table.drop_duplicates("row").set_index("row")["actual"]
-    wide.insert(1, "actual", actual.reindex(wide["row"]).to_numpy())
-    return wide[["row", "actual", *models]].rename_axis(columns=None)
+    return (np.array_equal(base_predictions.rows, predictions.rows)
+            and np.array_equal(base_predictions.actual, predictions.actual))
 
 
-def same_test_rows(base_table, table):
-    """Whether two predictions tables score the same test rows in the same order."""
-    columns = [column for column in PAIRING_COLUMNS if column in base_table.columns and column in table.columns]
-    if "actual" not in columns or len(base_table) != len(table):
-        return False
-    return all((base_table[column].to_numpy() == table[column].to_numpy()).all() for column in columns)
-
-
-def paired_moves(base_table, table, current, base, settings, names=None):
+def paired_moves(base_predictions, predictions, current, base, settings, names=None):
     """{model: move} for the models whose test score moved against the base.
 
     A move is {"verdict": "yes, worse" | "yes, better" | "within noise" | "within seed noise" |
     "not paired", "difference", "low", "high"} (MSE now minus the base's on the same test rows,
     and its paired bootstrap interval), from fromzero.metrics.paired_bootstrap_difference.
     ``settings`` holds resamples, seed and confidence. A model that did not move,
-    or that the base does not have, gets no entry.
+    or that the base does not have, gets no entry. The predictions are tools/readings.Predictions.
 
     Two lucks are ruled out before a move is called real: the split's (the paired interval
     holds 0: "within noise") and the seed's (the model's MSE now lies within the range its
     base reached over its seeds, mse_seeds_min to mse_seeds_max: "within seed noise").
     """
+    import numpy as np
+
     from fromzero.metrics import paired_bootstrap_difference
 
-    if base_table is None or base is None:
+    if base_predictions is None or base is None:
         return {}
-    paired = same_test_rows(base_table, table)
+    paired = same_test_rows(base_predictions, predictions)
     moves = {}
-    for model in names or [column for column in table.columns if column not in PAIRING_COLUMNS]:
-        if model not in table.columns or model not in base:
+    for model in names or list(predictions.models):
+        if model not in predictions.models or model not in base:
             continue
         if not paired:  # other rows: every score moves, and no per-row comparison exists
             if current.get(model, {}).get("mse") != base[model].get("mse"):
                 moves[model] = {"verdict": "not paired", "difference": None, "low": None, "high": None}
             continue
-        if model not in base_table.columns or (base_table[model].to_numpy() == table[model].to_numpy()).all():
-            continue  # no base predictions of it, or the same predictions on the same rows: nothing to test
-        difference, low, high = paired_bootstrap_difference(
-            table["actual"].to_numpy(), table[model].to_numpy(), base_table[model].to_numpy(),
-            resamples=settings["resamples"], seed=settings["seed"], confidence=settings["confidence"])
+        now, before = predictions.models[model], base_predictions.models.get(model)
+        if before is None or np.array_equal(now, before) or not (np.isfinite(now).all() and np.isfinite(before).all()):
+            continue  # no base predictions of it, the same predictions on the same rows, or rows it did not predict
+        with np.errstate(all="ignore"):  # 1e200 squared: an infinite difference, said as no verdict
+            difference, low, high = paired_bootstrap_difference(
+                predictions.actual, now, before,
+                resamples=settings["resamples"], seed=settings["seed"], confidence=settings["confidence"])
+        if not all(map(math.isfinite, (difference, low, high))):
+            continue
         verdict = "yes, worse" if low > 0 else "yes, better" if high < 0 else "within noise"
         if verdict.startswith("yes") and within_seed_spread(current.get(model, {}), base[model]):
             verdict = "within seed noise"

@@ -1,21 +1,39 @@
 """The comment's charts, as Mermaid that GitHub draws in the page: every model's test MSE, each training loss.
 
 Every label is data shown as a Mermaid string (tools/markdown.py); the base is grey beside each
-model's colour (stages/style.py). ``read_loss`` reads the loss curves the evaluate stage writes.
+model's colour (stages/style.py). Mermaid's charts read no exponent, so values far from 1 are scaled
+by a power of ten that the axis title states (``test MSE (×1e-300)``): no number is longer than a
+dozen characters. The leaderboard chart shows the MAX_CHART_MODELS best models, and says so when
+there are more: the bars and the axis always list the same models.
 """
 
-import io
+import math
 
-from stages.cli import UserError
-from tools.markdown import mermaid_block, mermaid_number, mermaid_text, number, one_line
+from tools.markdown import mermaid_block, mermaid_number, mermaid_text, number
 
-LOSS = "plots/evaluate/loss.csv"  # the training-loss curves the evaluate stage writes
 LOSS_POINTS = 40  # a training-loss chart's points: enough for the shape, few enough for the comment
 BASE_GREY = "#c8c8c8"  # the base revision in every chart: paler than any model's colour (stages/style.py)
+MAX_CHART_MODELS = 20  # bars of the leaderboard chart: each is a series of its own (its colour), so it grows as n²
+
+
+def scaled(values):
+    """(exponent, values / 10**exponent): the largest brought between 1 and 10 when it is below 0.01 or
+    from 100,000 up, so Mermaid gets short numbers; (0, values) when they need no scale."""
+    top = max((abs(value) for value in values if math.isfinite(value)), default=0.0)
+    if top == 0 or 1e-2 <= top < 1e5:
+        return 0, list(values)
+    exponent = math.floor(math.log10(top))
+    mantissa = 10 ** (math.log10(top) - exponent)  # top / 10**exponent, without 10**exponent (1e-324 is 0)
+    return exponent, [value / top * mantissa for value in values]
+
+
+def scale_title(title, exponent):
+    return title if exponent == 0 else f"{title} (×1e{exponent})"
 
 
 def leaderboard_chart(board, colors):
-    """Every model's test MSE as horizontal bars in its colour, the base's beside it in grey.
+    """The best MAX_CHART_MODELS models' test MSE as horizontal bars in their colours, the base's beside
+    each in grey; a sentence after the chart when it leaves models out.
 
     One series a model (so each bar has its model's colour) and one for the base, each zero but at
     its own bars: Mermaid's xychart has no per-bar colour and no legend, so the labels say "(base)".
@@ -23,54 +41,33 @@ def leaderboard_chart(board, colors):
     """
     import numpy as np
 
+    shown = board[:MAX_CHART_MODELS]
     bars = []  # (label, value, series index)
-    for i, row in enumerate(board):
+    for i, row in enumerate(shown):
         bars.append((row["model"], row["mse"], i))
         if row["base_mse"] is not None:
-            bars.append((f"{row['model']} (base)", row["base_mse"], len(board)))
-    values = [value for _, value, _ in bars]
-    top = max(values)
-    cap = 3 * float(np.median(values)) if top > 3 * float(np.median(values)) > 0 else top
+            bars.append((f"{row['model']} (base)", row["base_mse"], len(shown)))
+    raw = [value for _, value, _ in bars]
+    top, middle = max(raw), float(np.median(raw))
+    cap = 3 * middle if top > 3 * middle > 0 else top
     labels = [f"{label} (cut: {number(value)})" if value > cap else label for label, value, _ in bars]
-    has_base = any(series == len(board) for _, _, series in bars)
+    exponent, (cap, *values) = scaled([cap, *(min(value, cap) for value in raw)])  # the axis's scale: the cap's
+    has_base = any(series == len(shown) for _, _, series in bars)
+    title = "Test MSE, lower is better" + (", the base in grey" if has_base else "")
     lines = ["xychart-beta horizontal",
-             f"    title {mermaid_text('Test MSE, lower is better' + (', the base in grey' if has_base else ''))}",
+             f"    title {mermaid_text(title)}",
              f"    x-axis [{', '.join(mermaid_text(label) for label in labels)}]",
-             f"    y-axis {mermaid_text('test MSE')} 0 --> {mermaid_number(cap * 1.05 or 1.0)}"]
+             f"    y-axis {mermaid_text(scale_title('test MSE', exponent))} 0 --> {mermaid_number(cap * 1.05 or 1.0)}"]
     palette = []
-    for series in range(len(board) + has_base):
+    for series in range(len(shown) + has_base):
         lines.append("    bar [" + ", ".join(mermaid_number(min(value, cap)) if index == series else "0"
-                                            for _, value, index in bars) + "]")
-        palette.append(colors.get(board[series]["model"], "#777777") if series < len(board) else BASE_GREY)
-    return mermaid_block(lines, palette)
-
-
-def read_loss(data, source=LOSS):
-    """{model: (unit, iterations, losses)} from loss.csv (bytes or a path; long: model, iteration, unit,
-    loss), each curve sorted by iteration; {} for an empty file or one without those columns; UserError
-    naming ``source`` for one that is not CSV."""
-    import numpy as np
-    import pandas as pd
-
-    try:
-        table = pd.read_csv(io.BytesIO(data) if isinstance(data, bytes) else data, dtype={"model": str, "unit": str})
-    except pd.errors.EmptyDataError:
-        return {}
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
-        raise UserError(f"{source}: not the loss curves `evaluate` writes ({one_line(error, 200)}); "
-                         "rerun `dvc repro`") from None
-    if not {"model", "iteration", "loss"} <= set(table.columns):
-        return {}
-    curves = {}
-    for model, group in table.groupby("model", sort=False):
-        iterations = pd.to_numeric(group["iteration"], errors="coerce").to_numpy(dtype=float)
-        losses = pd.to_numeric(group["loss"], errors="coerce").to_numpy(dtype=float)
-        finite = np.isfinite(iterations) & np.isfinite(losses)
-        order = np.argsort(iterations[finite], kind="stable")
-        if finite.any():
-            unit = str(group["unit"].iloc[0]) if "unit" in group.columns else "iteration"
-            curves[model] = (unit, iterations[finite][order], losses[finite][order])
-    return curves
+                                            for (_, _, index), value in zip(bars, values)) + "]")
+        palette.append(colors.get(shown[series]["model"], "#777777") if series < len(shown) else BASE_GREY)
+    chart = mermaid_block(lines, palette)
+    if len(board) > len(shown):
+        chart += (f"\n\nThe chart shows the {len(shown)} best of the {len(board)} models; the leaderboard "
+                  f"lists every one.")
+    return chart
 
 
 def thin(curves, points=LOSS_POINTS):
@@ -105,10 +102,13 @@ def loss_chart(model, now, base, color, base_known=True):
         return None
     logged = all((losses > 0).all() for losses in values)
     values = [np.log10(losses) if logged else losses for losses in values]
+    exponent, flat = scaled([float(value) for series in values for value in series])
+    values = [flat[i * len(iterations):(i + 1) * len(iterations)] for i in range(len(values))]
+    x_exponent, (first, last) = scaled([float(iterations[0]), float(iterations[-1])])
     lines = ["xychart-beta",
              f"    title {mermaid_text(f'{model}: training loss ({state})', limit=90)}",
-             f"    x-axis {mermaid_text(curves[-1][0])} {mermaid_number(iterations[0])} --> "
-             f"{mermaid_number(iterations[-1])}",
-             f"    y-axis {mermaid_text('log10 training MSE' if logged else 'training MSE')}"]
+             f"    x-axis {mermaid_text(scale_title(curves[-1][0], x_exponent))} {mermaid_number(first)} --> "
+             f"{mermaid_number(last)}",
+             f"    y-axis {mermaid_text(scale_title('log10 training MSE' if logged else 'training MSE', exponent))}"]
     lines += ["    line [" + ", ".join(mermaid_number(value) for value in series) + "]" for series in values]
     return mermaid_block(lines, palette)

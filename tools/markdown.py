@@ -94,12 +94,15 @@ def mermaid_text(value, limit=60):
 
 
 def mermaid_number(value):
-    """A number as Mermaid's charts read it: 4 significant digits, never an exponent."""
+    """A number as Mermaid's charts read it: 4 significant digits, never an exponent, so never more than
+    a few characters for the values charts pass (tools/charts.py scales them near 1): below 0.0001 is 0,
+    and beyond 10**15 is held there."""
     import numpy as np
 
-    if not math.isfinite(value):
+    if not math.isfinite(value) or abs(value) < 1e-4:
         return "0"
-    return np.format_float_positional(float(value), precision=4, unique=False, fractional=False, trim="-")
+    value = max(-1e15, min(1e15, float(value)))
+    return np.format_float_positional(value, precision=4, unique=False, fractional=False, trim="-")
 
 
 def mermaid_block(lines, palette):
@@ -109,17 +112,53 @@ def mermaid_block(lines, palette):
     return "\n".join(["```mermaid", f"%%{{init: {init}}}%%", *lines, "```"])
 
 
-# ---- numbers as the report writes them -------------------------------------------------------
+# ---- numbers as the report writes them: never more than a dozen characters -----------------------
+
+LARGE = 1e6  # from here up a number is written with an exponent (1.00e+308, not 309 digits)
+
 
 def number(value, sign="", digits=3):
-    """Three significant digits, kept (46.0, not 46); whole numbers from 1000 up; '–' for None."""
+    """Three significant digits, kept (46.0, not 46); whole numbers from 1000 up; an exponent from a
+    million up and below 0.0001 (1.00e-300, never 300 zeros); '–' for None."""
     if value is None:
         return "–"
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = _float(value)
     if value == 0:
         return "0"
+    if not math.isfinite(value):
+        return f"{value:{sign}}"
+    if abs(value) >= LARGE:
+        return f"{value:{sign}.{digits - 1}e}"
     if abs(value) >= 10 ** digits:
         return f"{value:{sign},.0f}"
     return f"{value:{sign}#.{digits}g}".rstrip(".")
+
+
+def fixed(value, decimals=3, sign=""):
+    """``decimals`` decimals (5.950), or ``number``'s exponent where that would be long (1e308, 1e-300)."""
+    if value is None:
+        return "–"
+    if value != 0 and math.isfinite(value) and not 10 ** -decimals <= abs(value) < LARGE:
+        return number(value, sign)
+    return f"{value:{sign}.{decimals}f}"
+
+
+def share(value, decimals=2, sign="+"):
+    """A share as a percentage, ``+14.62%``; beyond ±10,000 % with an exponent (``+1.00e+302%``)."""
+    if value is None:
+        return "–"
+    if math.isfinite(value) and abs(value) >= 100:
+        return f"{value * 100:{sign}.2e}%"
+    return f"{value:{sign}.{decimals}%}"
+
+
+def _float(value):
+    """An int as a float; one too large for a float is infinity (its digits are never printed)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def interval(value, low, high, sign=""):

@@ -1,33 +1,28 @@
-"""The report's PNG pictures, and the folder beside the report that holds only what the report wrote.
+"""The report's PNG pictures: the leaderboard, the residuals, and each dvc.yaml plot whose data changed.
 
 matplotlib draws the leaderboard and the residuals; vl-convert draws each dvc.yaml plot whose data
 changed, as `dvc plots` draws it, in a child process: if it dies (its V8 engine cannot reserve its
-address space under `ulimit -v`, say) the plot is marked as not rendered. The folder is new, or the
-one the report wrote: its index.md carries the report's mark and lists the PNGs it wrote, the only
-files it replaces or removes.
+address space under `ulimit -v`, say) the plot is marked as not rendered. A picture that cannot be
+drawn is its problem, said in the report, never the report's failure. tools/pictures_folder.py
+writes them beside the report.
 """
 
 import json
 import math
-import os
-import re
 import signal
-import stat
-import subprocess
 import sys
 import tempfile
+import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stages.figures import save_figure
-from tools.markdown import code, one_line, percent
-from tools.owned import OwnedError, stamp, write_owned
-from tools.owned import check as check_owned
-from project.commands import file_at
+from project.commands import file_at, git, run
+from project.errors import UserError
+from project.yamlfile import read_yaml
+from tools.markdown import fixed, one_line, percent
 
-TOOL = "tools.report"  # the pictures folder is the report's: its index.md carries the report's mark
 RENDER_TIMEOUT = 300  # seconds for vl-convert to draw every changed plot
-PICTURES_INDEX = "index.md"
 
 
 # ---- drawing them ----------------------------------------------------------------------------
@@ -52,7 +47,7 @@ def draw_leaderboard(rows, colors, confidence=0.95):
         axes.scatter([b for _, b in bases], [i for i, _ in bases], marker="|", s=400, color="black", zorder=3)
     for i, row in enumerate(rows):  # the value beyond the whisker, so neither hides the other
         end = max(row["rmse"], math.sqrt(row["mse_high"])) if row["mse_high"] is not None else row["rmse"]
-        axes.text(end, i, f" {row['rmse']:.3f}", va="center", fontsize=9)
+        axes.text(end, i, f" {fixed(row['rmse'])}", va="center", fontsize=9)
     axes.set_xlabel("test RMSE (lower is better)"
                     + (f"; whiskers: {percent(confidence)} bootstrap interval" if spans else ""))
     axes.set_title("Leaderboard" + (" (black tick: the base)" if bases else ""))
@@ -60,13 +55,14 @@ def draw_leaderboard(rows, colors, confidence=0.95):
     return figure
 
 
-def draw_residuals(table, colors, columns=3):
-    """Each model's residuals against its prediction, one panel per model (any number of models)."""
+def draw_residuals(predictions, colors, columns=3):
+    """Each model's residuals against its prediction, one panel per model (any number of models);
+    ``predictions``: tools/readings.Predictions."""
     import numpy as np
 
     from stages.figures import new_figure
 
-    models = [name for name in colors if name in table.columns]
+    models = [name for name in colors if name in predictions.models]
     ncols = max(1, min(columns, len(models)))
     nrows = max(1, math.ceil(len(models) / ncols))
     # Residuals share a scale; predictions do not (the baseline's is one value).
@@ -74,10 +70,10 @@ def draw_residuals(table, colors, columns=3):
                               figsize=(3.4 * ncols, 0.4 + 2.6 * nrows))
     panels = list(np.ravel(grid))
     for axes, model in zip(panels, models):
-        residual = table["actual"] - table[model]
-        axes.scatter(table[model], residual, s=10, alpha=0.6, color=colors[model], edgecolor="none")
+        residual = predictions.actual - predictions.models[model]
+        axes.scatter(predictions.models[model], residual, s=10, alpha=0.6, color=colors[model], edgecolor="none")
         axes.axhline(0.0, color="black", linewidth=0.8)
-        axes.set_title(f"{model} (mean {residual.mean():+.2f})", fontsize=10)
+        axes.set_title(f"{model} (mean {fixed(float(np.nanmean(residual)), 2, '+')})", fontsize=10)
         axes.set_xlabel("predicted")
     for axes in panels[len(models):]:
         axes.set_visible(False)
@@ -95,10 +91,21 @@ class Picture:
     problem: str = None
 
 
+def picture_count(pictures):
+    """How many pictures were drawn, in PNG files too: the one count the report and its command line give."""
+    drawn, files = sum(bool(picture.files) for picture in pictures), sum(len(picture.files) for picture in pictures)
+    return f"{drawn} of {len(pictures)} drawn, {files} PNG file{'s' * (files != 1)}"
+
+
 def draw_png(title, name, make, folder):
-    """A matplotlib picture saved as ``folder/name``; a failure (memory, a bad value) is the picture's problem."""
+    """A matplotlib picture saved as ``folder/name``; a failure (memory, a bad value) is the picture's problem,
+    and matplotlib's warnings (a value it cannot place) stay out of the report's one line of output."""
+    from stages.figures import save_figure
+
     try:
-        save_figure(make(), folder / name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            save_figure(make(), folder / name)
     except MemoryError:
         return Picture(title, problem="out of memory while drawing it")
     except Exception as error:  # noqa: BLE001 -- a picture that cannot be drawn must not lose the report
@@ -108,19 +115,24 @@ def draw_png(title, name, make, folder):
 
 # vl-convert runs in a child: when its V8 engine cannot reserve memory it aborts the whole process
 # with a C backtrace (SIGTRAP, exit 133 in a shell), which no `except` in this process could catch.
+# It reads its jobs from a file and writes one line per plot to another as it goes, so what it finished
+# before a timeout or a crash is kept.
 RENDERER = """
 import json, sys
-jobs = json.load(sys.stdin)
+with open(sys.argv[1], encoding="utf-8") as handle:
+    jobs = json.load(handle)
 import vl_convert
-for name, path, spec in jobs:
-    try:
-        data = vl_convert.vegalite_to_png(spec, scale=2.0)
-        with open(path, "wb") as handle:
-            handle.write(data)
-        problem = None
-    except Exception as error:
-        problem = f"{type(error).__name__}: {error}"
-    print(json.dumps([name, problem]), flush=True)
+with open(sys.argv[2], "a", encoding="utf-8") as done:
+    for name, path, spec in jobs:
+        try:
+            data = vl_convert.vegalite_to_png(spec, scale=2.0)
+            with open(path, "wb") as handle:
+                handle.write(data)
+            problem = None
+        except Exception as error:
+            problem = f"{type(error).__name__}: {error}"
+        done.write(json.dumps([name, problem]) + "\\n")
+        done.flush()
 """
 
 
@@ -149,21 +161,21 @@ def render_specs(jobs, timeout=RENDER_TIMEOUT):
     """
     if not jobs:
         return {}
-    stdout, reason = "", None
-    try:
-        result = subprocess.run([sys.executable, "-c", RENDERER], input=json.dumps(jobs), capture_output=True,
-                                text=True, errors="replace", timeout=timeout)
-        stdout = result.stdout
-        if result.returncode != 0:
-            reason = death(result.returncode, result.stderr)
-    except subprocess.TimeoutExpired as error:
-        output = error.stdout or ""
-        stdout = output.decode("utf-8", "replace") if isinstance(output, bytes) else output
-        reason = f"vl-convert took longer than {timeout} s"
-    except OSError as error:
-        reason = f"vl-convert could not start: {error.strerror or error}"
+    reason = None
+    with tempfile.TemporaryDirectory(prefix="report-render-") as scratch:
+        orders, answers = Path(scratch) / "jobs.json", Path(scratch) / "done.jsonl"
+        orders.write_text(json.dumps(jobs), encoding="utf-8")
+        started = time.monotonic()
+        try:
+            result = run([sys.executable, "-c", RENDERER, str(orders), str(answers)], check=False, timeout=timeout)
+            if result.returncode != 0:
+                reason = death(result.returncode, result.stderr)
+        except UserError as error:  # it timed out, or could not start
+            reason = (f"vl-convert took longer than {timeout} s" if time.monotonic() - started >= timeout
+                      else f"vl-convert could not start: {one_line(error, 200)}")
+        said = answers.read_text(encoding="utf-8", errors="replace") if answers.exists() else ""
     done = {}
-    for line in stdout.splitlines():
+    for line in said.splitlines():
         try:
             name, problem = json.loads(line)
         except (ValueError, TypeError):
@@ -177,8 +189,7 @@ def image_files(revision, entry):
     """The PNG files a plots entry names: the file itself, or every PNG under a folder, now or at ``revision``."""
     if not entry.endswith("/") and not Path(entry).is_dir() and file_at(revision, entry) is not None:
         return [entry]
-    listed = subprocess.run(["git", "ls-tree", "-r", "--name-only", revision, "--", entry],
-                            capture_output=True, text=True, errors="replace").stdout.splitlines()
+    listed = git("ls-tree", "-r", "--name-only", revision, "--", entry, check=False).splitlines()
     here = [path.as_posix() for path in Path(entry).rglob("*.png")] if Path(entry).is_dir() else []
     return sorted({path for path in listed + here if path.endswith(".png")}) or \
         ([entry] if Path(entry).is_file() else [])
@@ -190,16 +201,14 @@ def changed_plots(revision, folder):
     Data-series plots are the Vega-Lite specs `dvc plots diff` fills in, drawn by vl-convert in a
     child process (so the report draws what `dvc plots` and VS Code draw); images are copied.
     """
-    import yaml
-
     from tools.vega import data_changed, dvc_plot_specs, relabel, slug
 
     specs = {title: relabel(spec, {revision: "base", "workspace": "this change"})
              for title, spec in dvc_plot_specs(revision).items() if data_changed(spec)}
     paths = {title: folder / f"plot_{slug(title)}.png" for title in specs}
     problems = render_specs([(title, str(paths[title]), spec) for title, spec in specs.items()])
-    with open("dvc.yaml", encoding="utf-8") as handle:
-        definitions = yaml.safe_load(handle).get("plots", [])
+    pipeline = read_yaml("dvc.yaml")
+    definitions = pipeline.get("plots", []) if isinstance(pipeline, dict) else []
     pictures = []
     for entry in definitions:
         if isinstance(entry, str):  # an image file, or a folder of them
@@ -222,94 +231,3 @@ def changed_plots(revision, folder):
     return pictures
 
 
-# ---- the pictures folder: only what the report wrote -----------------------------------------
-
-_LISTED = re.compile(r"^<!-- pictures: (.*) -->$", re.M)
-_PICTURE_NAME = re.compile(r"[a-z0-9_.-]+\.png")
-
-
-def pictures_folder(out):
-    """Where the PNGs of the report ``out`` go: ``<folder>/<stem>-pictures/``."""
-    return out.parent / f"{out.stem}-pictures"
-
-
-def owned_pictures(folder):
-    """The PNG names this tool wrote in ``folder`` last time (none if it does not exist yet).
-
-    OwnedError when the folder is not this tool's: not a directory, or a directory without an
-    index.md carrying the tool's mark that is not empty.
-    """
-    try:
-        mode = os.lstat(folder).st_mode
-    except FileNotFoundError:
-        return set()
-    except OSError as error:
-        raise OwnedError(f"{folder}: cannot write the report's pictures here: {error.strerror}") from None
-    if not stat.S_ISDIR(mode):
-        raise OwnedError(f"{folder}: is not a directory (the report's pictures go there); refusing to replace "
-                         "it: remove it or choose another --out")
-    index = folder / PICTURES_INDEX
-    check_owned(index, TOOL)
-    if not index.exists():
-        if any(folder.iterdir()):
-            raise OwnedError(f"{folder}: exists and {TOOL} did not write it (no {PICTURES_INDEX} with its mark); "
-                             "refusing to write pictures into it: remove it or choose another --out")
-        return set()
-    listed = _LISTED.search(index.read_text(encoding="utf-8", errors="replace"))
-    return {name for name in (listed.group(1).split(", ") if listed else []) if _PICTURE_NAME.fullmatch(name)}
-
-
-def pictures_index(report, pictures, names):
-    """index.md of the pictures folder: every picture shown (for reading offline), and the list of files."""
-    lines = [f"# The pictures of {code(report, cell=False)}", "",
-             "Written by `python -m tools.report`; the report itself draws its charts with Mermaid.", ""]
-    for picture in pictures:
-        lines += [f"## {code(picture.title, cell=False)}", ""]
-        lines += [f"![{Path(name).stem}]({name})" for name in picture.files]
-        if picture.problem:
-            lines.append(f"Not rendered: {code(picture.problem, cell=False)}")
-        lines.append("")
-    lines.append(f"<!-- pictures: {', '.join(sorted(names))} -->")
-    return stamp("\n".join(lines) + "\n", TOOL)
-
-
-def _write_file(path, data):
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)
-        os.replace(temporary, path)
-    finally:
-        if os.path.lexists(temporary):
-            os.remove(temporary)
-
-
-def write_pictures(folder, files, index):
-    """Write ``files`` ({png name: bytes}) and ``index(names)`` into ``folder``, replacing only this tool's.
-
-    A PNG there that the last index did not list is not ours: refused (OwnedError), nothing written.
-    The index lists every name before the PNGs land, so a run that dies midway never orphans one.
-    """
-    previous = owned_pictures(folder)
-    for name in files:
-        target = folder / name
-        if os.path.lexists(target) and (name not in previous or not stat.S_ISREG(os.lstat(target).st_mode)):
-            raise OwnedError(f"{target}: exists and {TOOL} did not write it; refusing to replace it: "
-                             "remove it or choose another --out")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        write_owned({folder / PICTURES_INDEX: index(previous | set(files))}, TOOL)
-        for name, data in files.items():
-            _write_file(folder / name, data)
-        for name in previous - set(files):  # an earlier run's picture of a plot that no longer changed
-            target = folder / name
-            if os.path.lexists(target) and stat.S_ISREG(os.lstat(target).st_mode):
-                os.remove(target)
-    except OSError as error:
-        raise OwnedError(f"{folder}: cannot write the pictures: {error.strerror or error}") from None
-    write_owned({folder / PICTURES_INDEX: index(set(files))}, TOOL)

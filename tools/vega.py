@@ -3,28 +3,24 @@
 The templates are plots/templates/ (written by the `plot_templates` stage from models.yaml and
 stages/style.py). `dvc plots diff --json` fills them with each revision's data; vl-convert renders
 the filled specs to PNG, offline. So the report shows what `dvc plots` and VS Code show.
+DVC runs through project/commands.py.
 """
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-from stages.cli import UserError
+from project.commands import dvc_json
 
 
 # ---- rendering what DVC renders --------------------------------------------------------------
 
 def dvc_plot_specs(*revisions):
-    """{title: filled Vega-Lite spec} of `dvc plots diff REVISIONS --json` (the data-series plots)."""
-    command = [sys.executable, "-m", "dvc", "plots", "diff", *revisions, "--json"]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        last = ((result.stderr or result.stdout).strip().splitlines() or ["no output"])[-1]
-        raise UserError(f"`dvc plots diff {' '.join(revisions)} --json` failed: {last}")
-    plots = json.loads(result.stdout or "{}").get("data", {})
+    """{title: filled Vega-Lite spec} of `dvc plots diff REVISIONS --json` (the data-series plots).
+
+    The report passes commits (SHAs), never a branch's name: DVC writes each revision's name into the
+    data it fills in, and a name is whatever its author chose (issue 23 #1)."""
+    plots = dvc_json("plots", "diff", *revisions).get("data", {})
     return {title: entry["content"] for title, entries in plots.items()
-            for entry in entries if entry.get("type") == "vega"}
+            for entry in entries if isinstance(entry, dict) and entry.get("type") == "vega"}
 
 
 def data_by_revision(spec):
