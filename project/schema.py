@@ -7,6 +7,7 @@ found through models.yaml; the report's gates are here too, because they are key
 """
 
 import difflib
+import unicodedata
 
 from fromzero.errors import SettingError
 from fromzero.settings import SEED, Either, OneOf, Real, Setting, Whole
@@ -40,10 +41,12 @@ class AnyScalar(Setting):
 
 
 class ColumnName(Setting):
+    """A column name, normalised to NFC as load normalises the file's header (the same name typed either way)."""
+
     def check(self, name, value):
         if not isinstance(value, str) or not value.strip() or len(value) > 1000:
             self.refuse(name, value)
-        return value
+        return unicodedata.normalize("NFC", value)
 
     def describe(self):
         return "a column name (text)"
@@ -53,8 +56,8 @@ class ColumnNames(Setting):
     def check(self, name, value):
         if not isinstance(value, list) or not value or len(value) > 100_000:
             self.refuse(name, value)
-        for column in value:
-            ColumnName().check(name, column) if isinstance(column, str) else self.refuse(name, value)
+        value = [ColumnName().check(name, column) if isinstance(column, str) else self.refuse(name, value)
+                 for column in value]
         repeated = sorted({column for column in value if value.count(column) > 1}) if len(value) < 5000 else \
             sorted(column for column, count in _counts(value).items() if count > 1)
         if repeated:

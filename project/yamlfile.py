@@ -178,7 +178,7 @@ def shown(value, limit=80):
 
         _SHOWN = reprlib.Repr()
         _SHOWN.maxlevel, _SHOWN.maxlist, _SHOWN.maxdict, _SHOWN.maxtuple = 3, 8, 6, 8
-        _SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlong = limit, limit, 40
+    _SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlong = limit, limit, 40
     text = repr(value) if isinstance(value, Unrepresentable) else _SHOWN.repr(value)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 

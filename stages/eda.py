@@ -144,8 +144,9 @@ def main(argv=None):
     shown_columns = [name for name in names if name in shown_columns]  # in the file's order
     corr, constant = moments.matrix(shown_columns)
 
-    matrix = {row: {col: (None if not np.isfinite(corr[i, j]) else float(corr[i, j]))
-                    for j, col in enumerate(shown_columns)} for i, row in enumerate(shown_columns)}
+    # The columns' rows under their own key, so no column (one named `note`, say) meets eda's own keys.
+    matrix = {"matrix": {row: {col: (None if not np.isfinite(corr[i, j]) else float(corr[i, j]))
+                               for j, col in enumerate(shown_columns)} for i, row in enumerate(shown_columns)}}
     if constant.any():
         matrix["note"] = f"{CONSTANT_NOTE}: {', '.join(np.array(shown_columns)[constant])}"
     metrics = {}

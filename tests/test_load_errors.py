@@ -78,7 +78,7 @@ def test_too_few_rows_and_constant_feature(project, capsys):
 def test_the_split_is_scikit_learns_and_keeps_every_byte(project):
     from sklearn.model_selection import train_test_split
 
-    from stages.load import split_rows
+    from stages.split import split_rows
 
     for n, test_size, seed in ((506, 0.2, 42), (17, 0.3, 0), (1000, 0.001 * 3, 2**32 - 1)):
         train, test = train_test_split(np.arange(n), test_size=test_size, random_state=seed)
@@ -372,7 +372,7 @@ def test_the_summary_is_stable_json_and_the_lookup_is_the_librarys(project):
     import json
 
     from fromzero.lookup import lookup_table_report
-    from project.files import read_xy
+    from project.splits import read_xy
 
     assert run_load_with_summary(project) == 0
     text = (project.root / "data.json").read_text()
@@ -402,7 +402,7 @@ def test_the_summary_is_written_only_when_asked_and_only_after_everything_is_val
 # ---- the rules underneath, on arrays --------------------------------------------------------------------------
 
 def test_far_values_is_scale_free_and_quiet_on_skewed_and_flag_columns():
-    from stages.load import far_values
+    from stages.split_facts import far_values
 
     rng = np.random.default_rng(0)
     for seed in range(3):  # a CRIM-like lognormal at 10^6 rows reaches ~10^4 IQRs, as a continuum
@@ -424,13 +424,14 @@ def test_far_values_is_scale_free_and_quiet_on_skewed_and_flag_columns():
 
 
 def test_matching_rows_is_exact_even_when_every_hash_collides(monkeypatch):
-    from stages import load
+    from stages import split_facts as load
+    from stages.split import split_rows
 
     rng = np.random.default_rng(1)
     values = rng.integers(0, 3, size=(400, 2)).astype(float)  # many equal rows
     values[5] = [-0.0, 1.0]
     values[300] = [0.0, 1.0]  # -0.0 equals 0.0
-    train, test = load.split_rows(400, 0.25, 3)
+    train, test = split_rows(400, 0.25, 3)
     expected = np.array([any((values[t] == values[r]).all() for r in train) for t in test])
     hit, partner = load.matching_rows(list(values.T), train, test)
     assert np.array_equal(hit, expected) and np.array_equal(values[test[hit]], values[partner])
@@ -439,3 +440,102 @@ def test_matching_rows_is_exact_even_when_every_hash_collides(monkeypatch):
     monkeypatch.setattr(load, "_row_hashes", lambda columns: np.zeros(len(columns[0]), dtype=np.uint64))
     collided, partner_again = load.matching_rows(list(values.T), train, test)
     assert np.array_equal(collided, expected) and np.array_equal(partner_again, partner)
+
+
+# ---- issue 23 #10, #12: the names load writes are the names every later stage reads -------------------------
+
+def header_text(names, rows=LINES[2:]):
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(names)
+    return buffer.getvalue() + "\n".join(rows) + "\n"
+
+
+NAMES = HEADER.split(",")
+
+
+@pytest.mark.parametrize("name", ["a=b", "x-1", "e@mail", "R+M", "it's", 'a "quoted" name', "Ünïcödé 名前 😀",
+                                  "R,M", "a|b", "[x](https://e.vil)", "100%", "ΜΕΣΟ", "Плотность"])
+def test_a_name_that_is_only_text_goes_through_as_written(project, name):
+    from project.splits import read_columns, split_header
+
+    project.write_csv_text(header_text([name if n == "ZN" else n for n in NAMES])).set("data.features", ["RM", name])
+    assert run_load(project) == 0
+    for split in ("train.csv", "test.csv"):
+        assert split_header(project.root / split)[1] == name
+        assert read_columns(project.root / split, [name]).shape[1] == 1
+
+
+def test_names_are_written_in_nfc_as_params_yaml_types_them(project):
+    import unicodedata
+
+    from project.splits import split_header
+
+    decomposed, composed = "pie\u0301ces", "pi\u00e9ces"
+    project.write_csv_text(header_text([decomposed if n == "ZN" else n for n in NAMES]))
+    project.set("data.features", ["RM", composed])
+    assert run_load(project) == 0
+    names = split_header(project.root / "train.csv")
+    assert names[1] == composed and all(unicodedata.is_normalized("NFC", name) for name in names)
+
+
+@pytest.mark.parametrize("name, words", [
+    ('=HYPERLINK("http://e.vil")', "starts with '=' (a spreadsheet formula)"),
+    ("@SUM(1)", "starts with '@'"),
+    ("+1", "starts with '+'"),
+    ("-1", "starts with '-'"),
+    ("\uff1d1", "starts with '＝'"),
+    ("a\u2028b", "has '\\u2028' in it"),
+    ("a\u2029b", "has '\\u2029' in it"),
+    ("pie\u0301ces", "is not in Unicode's NFC form"),
+    ("R\u041c", "column name 'RM' looks like column 'R\u041c'"),
+    ("R\u00a0M", None),  # alone it is a name; beside 'R M' a look-alike
+    ("x" * 1001, "is too long"),
+])
+def test_the_split_reader_refuses_the_names_load_refuses(tmp_path, name, words):
+    from project.errors import UserError
+    from project.splits import split_header
+
+    path = tmp_path / "train.csv"
+    names = [name, "RM", "MEDV"] if words is None else [name if n == "ZN" else n for n in NAMES]
+    path.write_text(header_text(names, rows=["1,2,3"] if words is None else LINES[2:5]), encoding="utf-8")
+    if words is None:
+        assert split_header(path) == names
+        path.write_text(header_text([name, "R M", "MEDV"], rows=["1,2,3"]), encoding="utf-8")
+        words = "looks like column 'R\\xa0M'"
+    with pytest.raises(UserError) as caught:
+        split_header(path)
+    message = str(caught.value)
+    assert words in message and "which the load stage never writes; rerun `dvc repro -f load`" in message, message
+    assert len(message) < 400
+
+
+# ---- issue 24 #4: width costs what it reads (every column is still checked: the splits copy every column) -----
+
+def wide_boston(extra, broken=None):
+    """The Boston CSV (no count line) with ``extra`` numeric columns x0, x1, ... no model reads; ``broken`` =
+    (column, file line): that cell of the extra columns is a word."""
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(len(LINES) - 2, extra))
+    rows = []
+    for number, (line, row) in enumerate(zip(LINES[2:], values), 2):
+        cells = [f"{value:.3f}" for value in row]
+        if broken and broken[1] == number:
+            cells[broken[0]] = "n/a?"
+        rows.append(line + "," + ",".join(cells))
+    return ",".join(NAMES + [f"x{i}" for i in range(extra)]) + "\n" + "\n".join(rows) + "\n"
+
+
+def test_a_wide_file_splits_whole_and_its_unused_columns_are_still_checked(project, capsys):
+    from project.splits import read_xy, split_header
+
+    project.write_csv_text(wide_boston(2000))
+    assert run_load(project) == 0
+    assert len(split_header(project.root / "train.csv")) == 2014
+    X, y = read_xy(project.root / "train.csv", ["RM", "x1999"], "MEDV")
+    assert X.shape == (404, 2) and y.shape == (404,)
+    project.write_csv_text(wide_boston(2000, broken=(1500, 300)))
+    assert run_load(project) == 1
+    assert "data.csv: column 'x1500', line 300: 'n/a?' is not a number" in only_error_line(capsys)
