@@ -40,15 +40,6 @@ def test_a_misspelt_key_fails_repro_before_any_stage_runs(pipeline_repo):
            {path: data for path, data in before.items() if path != "data/params.ok"}
 
 
-def test_repro_force_twice_gives_byte_identical_outputs(pipeline_repo):
-    first = output_bytes(pipeline_repo)
-    assert stages_run(dvc("repro", "-f", cwd=pipeline_repo).stdout) == ALL_STAGES
-    second = output_bytes(pipeline_repo)
-    dvc("repro", "-f", cwd=pipeline_repo)
-    third = output_bytes(pipeline_repo)
-    assert first == second == third  # dvc.lock included: every hash unchanged
-
-
 def test_a_stage_killed_mid_run_is_redone_by_the_next_repro(pipeline_repo):
     before = output_bytes(pipeline_repo)
     process = subprocess.Popen([sys.executable, "-m", "dvc", "repro", "-f", "fit@net"], cwd=pipeline_repo,
