@@ -1,10 +1,11 @@
-"""tools/sweep.py: a sweep fanned out over (simulated) CI runners, and its matrix expansion.
+"""tools/sweep/: a sweep fanned out over (simulated) CI runners, and its matrix expansion.
 
-Each runner is an independent clone of one bare origin that runs one experiment and pushes it; a
-collector clone pulls them all and writes the leaderboard, whose metrics must equal the same sweep
-run serially in one clone. Hostile inputs are tables, one row per class of bad input: each row asserts
-exit 1, exactly one stderr line, no traceback and no file written or replaced. tools/owned.py (what
-``--out`` may replace) has its own table.
+Each runner is an independent clone of one bare origin that runs one experiment and pushes it (to the
+remote ``--remote`` names, never by default); a collector clone pulls them all and writes the
+leaderboard, whose metrics must equal the same sweep run serially in one clone. expand reads values as
+the pipeline does and refuses what check_params refuses, in its words. Hostile inputs are tables, one
+row per class of bad input: each row asserts exit 1, exactly one stderr line, no traceback and no file
+written or replaced. tools/owned.py (what ``--out`` may replace) has its own table.
 """
 
 import json
@@ -21,12 +22,14 @@ import tracemalloc
 
 import pytest
 
-import tools.sweep as sweep_module
+from project import commands as project_commands
 from tests.conftest import ROOT, dvc, dvc_env, git, run, stages_run
 from tests.test_sharing import bare_origin, fresh_clone
 from tools import owned
 from tools.owned import json_text, stamp
-from tools.sweep import expand, experiment_name, main, parse_override
+from tools.sweep.cli import main
+from tools.sweep.grid import expand, experiment_name, split_grid
+from tools.sweep.leaderboard import leaderboard_markdown
 
 SWEEP = ["lr=0.1,0.01,0.001"]
 UNAFFECTED_BY_LR = {"load", "fit@knn", "fit@random_search", "fit@net"}  # restored from the run-cache, never rerun
@@ -48,10 +51,59 @@ def test_expand_is_the_cartesian_product_in_the_queue_syntax(tmp_path):
     assert {tuple(entry["set"]) for entry in entries} == {
         (f"lr={lr}", f"knn.k={k}") for lr in ("0.1", "0.01", "0.001") for k in ("1", "3")}
     assert len({entry["name"] for entry in entries}) == 6
-    assert parse_override("lr=0.1, 0.1 ,0.01") == ("lr", ["0.1", "0.01"])  # duplicates dropped
-    names = [experiment_name([("lr", "1e-3")]), experiment_name([("a", "x/../y")], prefix="p")]
+    assert split_grid("lr=0.1, 0.1 ,0.01") == ("lr", ["0.1", "0.01"])  # duplicates dropped
+    names = [experiment_name([("lr", "1e-3")]), experiment_name([("a", "x/../y")], prefix="p"),
+             experiment_name([("data.csv", "a" * 500 + ".lock")])]
     for name in names:
         assert subprocess.run(["git", "check-ref-format", f"refs/exps/{name}"]).returncode == 0, name
+    assert len(names[-1]) <= 100
+
+
+# ---- one reader: what expand accepts, check_params accepts; what it refuses, in check_params' words --
+
+def check_params_line(tmp_path, capsys, key, text):
+    """What the check_params stage says of params.yaml with ``key`` set to ``text`` as DVC writes a -S value."""
+    import yaml
+
+    from project.params import parse_override, set_key
+    from project.yamlfile import read_yaml
+    from stages import check_params
+
+    folder = tmp_path / "as-dvc-writes-it"
+    folder.mkdir()
+    raw = read_yaml(ROOT / "params.yaml")
+    raw["data"]["csv"] = str(ROOT / raw["data"]["csv"])
+    set_key(raw, key, parse_override(f"{key}={text}")[1])
+    (folder / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    check_params.main(["--params", str(folder / "params.yaml"), "--models", str(ROOT / "models.yaml"),
+                       "--out", str(folder / "ok")])
+    return capsys.readouterr().err.replace(str(folder / "params.yaml"), "params.yaml")
+
+
+ONE_DIALECT = [  # (key, value as typed, refused?): issue 22's seed=042 (YAML 1.1 read it as 34) and standardize=no
+    ("seed", "042", True), ("gd.standardize", "no", True), ("gd.standardize", "yes", True), ("knn.k", "0", True),
+    ("lr", "-1", True), ("lr", ".inf", True), ("net.batch_size", "sometimes", True), ("net.hidden", "4.5", True),
+    ("seed", "42", False), ("gd.standardize", "false", False), ("net.batch_size", "auto", False),
+    ("lr", "1e-3", False),
+]
+
+
+@pytest.mark.parametrize("key, text, refused", ONE_DIALECT, ids=[f"{k}={t}" for k, t, _ in ONE_DIALECT])
+def test_expand_refuses_exactly_what_check_params_refuses_in_its_words(tmp_path, monkeypatch, capsys, key, text,
+                                                                        refused):
+    (tmp_path / "project").mkdir()
+    shutil.copy(ROOT / "params.yaml", tmp_path / "project" / "params.yaml")
+    monkeypatch.chdir(tmp_path / "project")
+    code = main(["expand", f"{key}={text}"])
+    out, err = capsys.readouterr()
+    stage = check_params_line(tmp_path, capsys, key, text)
+    if not refused:
+        assert code == 0 and stage == "", (err, stage)
+        assert json.loads(out)["include"][0]["set"] == [f"{key}={text}"]  # the text as typed, for DVC to read
+        return
+    assert_one_line(err, code)
+    assert stage.startswith("error: check_params: params.yaml: "), stage
+    assert err == f"error: sweep expand: {key}={text}: {stage.removeprefix('error: check_params: ')}"
 
 
 # ---- hostile inputs: one line, exit 1, nothing written or replaced ----------------------------
@@ -64,7 +116,9 @@ def make_project(root):
     for name, text in {"not-yaml.yaml": "lr: [0.1\n", "list.yaml": "- lr\n- 0.1\n", "empty.yaml": "",
                        "alias.yaml": "a: &a [1, 2]\nb: [*a, *a]\n", "huge.yaml": "#" * (1 << 20) + "\nlr: 1\n",
                        "wide.yaml": "".join(f"k{i}: 0\n" for i in range(100)),
-                       "deep.yaml": "a: " + "[" * 50_000 + "]" * 50_000 + "\n"}.items():
+                       "deep.yaml": "a: " + "[" * 50_000 + "]" * 50_000 + "\n",
+                       "twice.yaml": "lr: 0.1\nlr: 0.2\n",
+                       "unknown.yaml": (ROOT / "params.yaml").read_text() + "lrr: 0.1\n"}.items():
         (bad / name).write_text(text)
     (bad / "latin1.yaml").write_bytes("lr: 0.1  # café\n".encode("latin-1"))
     (root / "mine.md").write_text(stamp("# an old leaderboard\n", "tools.sweep"))
@@ -102,14 +156,28 @@ BAD_INPUTS = [  # (argv, a part of the one line); each class of bad input is one
     pytest.param(["expand", "l r=0.1"], "expected key=value", id="grid-bad-key"),
     pytest.param(["expand", "lr=0.1,,0.2"], "empty", id="grid-empty-value"),
     pytest.param(["expand", "lr=0.1, 0.2 0.3"], "contains a space", id="grid-space-in-value"),
-    pytest.param(["expand", "lr=[0.1"], "is not a YAML value", id="grid-value-not-yaml"),
+    pytest.param(["expand", "lr=[0.1"], "-S lr=[0.1: not valid YAML at line 1", id="grid-value-not-yaml"),
+    pytest.param(["expand", "lr=&a"], "an anchor or alias", id="grid-value-alias"),
+    pytest.param(["expand", "lr=" + "[" * 40 + "]" * 40], "nested deeper than 32 levels", id="grid-value-deep"),
     # keys params.yaml does not have, or has otherwise
     pytest.param(["expand", "lrr=0.1"], "has no key 'lrr'", id="key-unknown"),
     pytest.param(["expand", "knn=3"], "is a section", id="key-section"),
+    pytest.param(["expand", "data.features=[RM]"], "is a list, which the queue's commas cannot sweep", id="key-list"),
+    pytest.param(["expand", "x" * 5000 + "=1"], "has no key 'xxxxx", id="key-huge"),
     pytest.param(["expand", "lr=0.1", "lr=0.2"], "given twice", id="key-twice"),
     # values the stages refuse, refused before any runner starts
     pytest.param(["expand", "knn.k=0,3"], "knn.k", id="value-stage-refuses-k"),
-    pytest.param(["expand", "lr=-1"], "lr", id="value-stage-refuses-lr"),
+    pytest.param(["expand", "lr=-1"], "lr = -1 is not allowed", id="value-stage-refuses-lr"),
+    pytest.param(["expand", "seed=042"], "seed = '042' is not allowed: must be a whole number",
+                 id="value-yaml-1.2-octal"),
+    pytest.param(["expand", "gd.standardize=no"], "gd.standardize = 'no' is not allowed: must be true or false",
+                 id="value-yaml-1.2-no"),
+    pytest.param(["expand", "lr=1e-400"], "1e-400 is below the smallest 64-bit float", id="value-underflows"),
+    pytest.param(["expand", "data.csv=missing.csv"], "data.csv = 'missing.csv': no such file", id="value-no-csv"),
+    pytest.param(["expand", "data.csv=bad"], "data.csv = 'bad' is a directory", id="value-csv-a-folder"),
+    pytest.param(["expand", "lr=0.1", "--prefix", "a b"], "--prefix 'a b'", id="prefix-not-a-ref"),
+    pytest.param(["expand", "data.target=A/B,A-B"], "both make the experiment name 'data.target-A-B'",
+                 id="names-collide"),
     # grids beyond GitHub's 256 jobs, counted before any point is built
     pytest.param(["expand", "seed=" + ",".join(map(str, range(300)))], "300 experiments", id="grid-300"),
     pytest.param(["expand", WIDE, *grid([f"k{i}" for i in range(8)])], "100000000 experiments", id="grid-10^8"),
@@ -119,14 +187,18 @@ BAD_INPUTS = [  # (argv, a part of the one line); each class of bad input is one
     pytest.param(["expand", "--params", "bad/folder", "lr=0.1"], "is a directory", id="params-directory"),
     pytest.param(["expand", "--params", "bad/not-yaml.yaml", "lr=0.1"], "not valid YAML at line 2",
                  id="params-not-yaml"),
-    pytest.param(["expand", "--params", "bad/list.yaml", "lr=0.1"], "found list", id="params-not-a-mapping"),
-    pytest.param(["expand", "--params", "bad/empty.yaml", "lr=0.1"], "found NoneType", id="params-empty"),
-    pytest.param(["expand", "--params", "bad/alias.yaml", "a=1"], "alias", id="params-alias"),
+    pytest.param(["expand", "--params", "bad/list.yaml", "lr=0.1"], "expected a mapping of keys to values, got list",
+                 id="params-not-a-mapping"),
+    pytest.param(["expand", "--params", "bad/empty.yaml", "lr=0.1"], "is empty (or only comments)", id="params-empty"),
+    pytest.param(["expand", "--params", "bad/alias.yaml", "a=1"], "an anchor or alias", id="params-alias"),
+    pytest.param(["expand", "--params", "bad/twice.yaml", "lr=0.1"], "key 'lr' appears twice", id="params-key-twice"),
     pytest.param(["expand", "--params", "bad/latin1.yaml", "lr=0.1"], "line 1 is not UTF-8", id="params-not-utf8"),
-    pytest.param(["expand", "--params", "bad/huge.yaml", "lr=0.1"], "larger than 1 MiB", id="params-huge"),
-    pytest.param(["expand", "--params", "bad/deep.yaml", "a=1"], "nested too deeply", id="params-nested-too-deep"),
+    pytest.param(["expand", "--params", "bad/huge.yaml", "lr=0.1"], "more than the 1 MiB", id="params-huge"),
+    pytest.param(["expand", "--params", "bad/deep.yaml", "a=1"], "nested deeper than 32 levels",
+                 id="params-nested-too-deep"),
+    pytest.param(["expand", "--params", "bad/unknown.yaml", "lr=0.1"], "unknown key 'lrr'", id="params-unknown-key"),
     pytest.param(["run", "--params", "missing.yaml", "--set", "lr=0.1"], "file not found", id="run-params-missing"),
-    pytest.param(["expand", "--params", "/dev/zero", "lr=0.1"], "not a regular file", id="params-device",
+    pytest.param(["expand", "--params", "/dev/zero", "lr=0.1"], "is a pipe or a device", id="params-device",
                  marks=pytest.mark.skipif(not is_char_device("/dev/zero"), reason="no /dev/zero here")),
     # run: --entry and --set
     pytest.param(["run"], "nothing to run", id="run-nothing"),
@@ -146,9 +218,20 @@ BAD_INPUTS = [  # (argv, a part of the one line); each class of bad input is one
     pytest.param(["run", "--set", "lr=0.1,0.2"], "one value per key", id="set-a-list"),
     pytest.param(["run", "--set", "lrr=0.1"], "has no key 'lrr'", id="set-unknown-key"),
     pytest.param(["run", "--entry", '{"set": ["knn.k=1"]}', "--set", "knn.k=3"], "given twice", id="set-twice"),
-    pytest.param(["run", "--set", "lr=-1"], "lr", id="set-stage-refuses"),
+    pytest.param(["run", "--set", "lr=-1"], "lr = -1 is not allowed", id="set-stage-refuses"),
+    pytest.param(["run", "--set", "seed=042"], "seed = '042' is not allowed", id="set-yaml-1.2-octal"),
     pytest.param(["run", "--entry", '{"name": "a b", "set": ["lr=0.1"]}'], "experiment name", id="name-not-a-ref"),
     pytest.param(["run", "--name", "../main", "--set", "lr=0.1"], "experiment name", id="name-dots"),
+    pytest.param(["run", "--name=-x", "--set", "lr=0.1"], "experiment name", id="name-an-option"),
+    # --remote: a remote's name, never a URL or an option for git
+    pytest.param(["run", "--remote=--upload-pack=touch x", "--set", "lr=0.1"], "give the name of a git remote",
+                 id="remote-an-option"),
+    pytest.param(["run", "--remote", "../elsewhere.git", "--set", "lr=0.1"], "give the name of a git remote",
+                 id="remote-a-path"),
+    pytest.param(["collect", "--remote", "https://x.invalid/r.git"], "give the name of a git remote",
+                 id="collect-remote-a-url"),
+    pytest.param(["collect", "--pull-cache"], "--pull-cache pulls the experiments' outputs from --remote",
+                 id="pull-cache-without-remote"),
     # collect --out: only a new file or one tools.sweep wrote (refused before anything is fetched)
     pytest.param(["collect", "--out", "params.yaml"], "params.yaml: exists and tools.sweep did not write it",
                  id="out-params.yaml"),
@@ -198,8 +281,7 @@ def project(tmp_path, monkeypatch):
     def no_command(*args, **kwargs):
         raise AssertionError(f"a command ran for a bad input: {args}")
 
-    monkeypatch.setattr(sweep_module, "_run", no_command)
-    monkeypatch.setattr(sweep_module, "_has_core_remote", no_command)
+    monkeypatch.setattr(project_commands, "run", no_command)  # every git and DVC call of the tool goes through it
     return tmp_path
 
 
@@ -300,8 +382,9 @@ def test_collect_writes_its_files_with_its_mark_and_replaces_only_those(tmp_path
     assert [row["name"] for row in rows["rows"]] == ["(baseline)", "s1_lr-0.001", "s1_lr-0.1"]
     assert rows["rows"][1]["metrics"]["gd"]["rmse"] == 6.5  # metrics/evaluate.json's format, as it was
 
-    result = sweep_command("collect", "--prefix", "s1", "--sort", "knn.mae", "--out", "sweep/board.md", cwd=repo)
-    assert result.returncode == 0, result.stderr  # its own files: replaced
+    result = sweep_command("collect", "--remote", "origin", "--prefix", "s1", "--sort", "knn.mae", "--out",
+                           "sweep/board.md", cwd=repo)
+    assert result.returncode == 0, result.stderr  # its own files: replaced, after a fetch from the remote named
     assert "sorted by `knn.mae`" in (repo / "sweep/board.md").read_text()
     assert not list((repo / "sweep").glob(".*.tmp"))
 
@@ -341,7 +424,7 @@ def test_the_leaderboard_shows_each_value_whole_through_the_reports_code_span():
     rows = [{"name": "(baseline)", "rev": "b" * 40, "params": {}, "metrics": {"gd": {"rmse": 5.0}}},
             {"name": "s1_x", "rev": "c" * 40, "params": {"features": long, "note": "a\nb\tc\u00a0|"},
              "metrics": {"gd": {"rmse": 4.0}, "": {"rmse": 6.0}}}]
-    board = sweep_module.leaderboard_markdown(rows, "gd.rmse", "Sweep leaderboard")
+    board = leaderboard_markdown(rows, "gd.rmse", "Sweep leaderboard")
     assert code(f"features={long}", limit=None) in board and "characters)" not in board
     assert "`note=a\\nb\\tc\\u00a0\\|`" in board  # escapes, and the pipe kept inside its cell
     assert "| *(empty)* RMSE |" in board  # an empty model name says so
@@ -377,16 +460,24 @@ def file_size_limit(limit):
 COLLECT_FAULTS = [  # (experiments, extra argv, how to run, a part of the one line)
     pytest.param(GOOD_SWEEP, ["--sort", "lasso.rmse"], None, "no experiment has it", id="sort-names-nothing"),
     pytest.param(GOOD_SWEEP, ["--prefix", "s9"], None, "no experiments of", id="no-experiments"),
-    pytest.param(GOOD_SWEEP, ["--remote", "nowhere"], None, "git fetch", id="remote-unknown"),
+    pytest.param(GOOD_SWEEP, ["--remote", "nowhere"], None, "--remote 'nowhere': no such git remote here (this clone "
+                 "has 'origin')", id="remote-unknown"),
     pytest.param(broken(**{"metrics/evaluate.json": "{"}), [], None, "not JSON", id="metrics-not-json"),
     pytest.param(broken(**{"metrics/evaluate.json": "[]"}), [], None, '{"rmse": number', id="metrics-a-list"),
     pytest.param(broken(**{"metrics/evaluate.json": '{"gd": {"rmse": NaN}}'}), [], None, "finite", id="metrics-nan"),
     pytest.param(broken(**{"metrics/evaluate.json": '{"gd": {"mae": 1}}'}), [], None, "rmse", id="metrics-no-rmse"),
-    pytest.param(broken(**{"params.yaml": "- 1\n"}), [], None, "found list", id="params-not-a-mapping"),
-    pytest.param(broken(**{"params.yaml": "a: &a [1]\nb: *a\n"}), [], None, "alias", id="params-alias"),
-    pytest.param(GOOD_SWEEP, [], "read-only", "sweep/board.md: cannot write: ",
-                 id="read-only-folder"),
-    pytest.param(GOOD_SWEEP, [], "disk-full", "sweep/board.json: cannot write: File too large",
+    pytest.param(broken(**{"metrics/evaluate.json": "[" * 100_000}), [], None, "not JSON",
+                 id="metrics-nested-too-deep"),
+    pytest.param(broken(**{"params.yaml": "- 1\n"}), [], None,
+                 "params.yaml: expected a mapping of keys to values, got list", id="params-not-a-mapping"),
+    pytest.param(broken(**{"params.yaml": "a: &a [1]\nb: *a\n"}), [], None, "params.yaml: not valid YAML at line 1: "
+                 "an anchor or alias", id="params-alias"),
+    pytest.param(broken(**{"params.yaml": "lr: 0.1\nlr: 0.2\n"}), [], None, "key 'lr' appears twice",
+                 id="params-key-twice"),
+    pytest.param(broken(**{"params.yaml": "a: " + "[" * 100 + "]" * 100 + "\n"}), [], None,
+                 "nested deeper than 32 levels", id="params-nested-too-deep"),
+    pytest.param(GOOD_SWEEP, [], "read-only", "sweep/board.md: cannot be written (", id="read-only-folder"),
+    pytest.param(GOOD_SWEEP, [], "disk-full", "sweep/board.json: cannot be written (File too large)",
                  id="disk-full-midway"),
 ]
 
@@ -415,6 +506,65 @@ def test_collect_faults_are_one_line_and_leave_the_old_files(tmp_path, experimen
     assert snapshot(repo) == before
     assert {name: (out / name).read_text() for name in old} == old
     assert not list(out.glob(".*.tmp"))
+
+
+# ---- run: pushes only where --remote says ---------------------------------------------------
+
+HEAD = "ab" + "c" * 38
+
+
+def fake_commands(monkeypatch, remotes=("origin",)):
+    """project.commands.run answering as git and DVC would for one successful experiment; the calls, recorded."""
+    calls = []
+
+    def run(args, *, cwd=None, check=True, timeout=None, text=True, env=None):
+        words = [str(word) for word in args]
+        words = words[2:] if words[:2] == [sys.executable, "-m"] else words
+        calls.append(words)
+        out, code = "", 0
+        if words[:2] == ["dvc", "config"]:
+            code = 1  # no DVC remote
+        elif words[:3] == ["dvc", "exp", "run"]:
+            out = "Running stage 'fit@gd':\nRan experiment(s): lr-0.1\n"
+        elif words[:2] == ["git", "remote"]:
+            out = "".join(f"{name}\n" for name in remotes)
+        elif words[:3] == ["git", "rev-parse", "HEAD"]:
+            out = HEAD + "\n"
+        elif words[:2] == ["git", "for-each-ref"]:
+            out = f"refs/exps/ab/{HEAD[2:]}/lr-0.1\n"
+        elif words[:2] == ["git", "push"]:
+            pass
+        else:
+            raise AssertionError(f"unexpected command {words}")
+        return subprocess.CompletedProcess(args, code, out, "")
+
+    monkeypatch.setattr(project_commands, "run", run)
+    return calls
+
+
+@pytest.mark.parametrize("argv, remotes, pushed_to, line", [
+    pytest.param([], ("origin",), None, "kept in this clone (give --remote NAME to push it)", id="no-remote-no-push"),
+    pytest.param(["--remote", "demo"], ("origin", "demo"), "demo", "pushed refs/exps/ab/", id="remote-named"),
+    pytest.param(["--remote", "origin"], ("origin",), "origin", "pushed refs/exps/ab/", id="origin-when-asked"),
+])
+def test_run_pushes_only_to_the_remote_it_is_given(project, monkeypatch, capsys, argv, remotes, pushed_to, line):
+    calls = fake_commands(monkeypatch, remotes)
+    assert main(["run", "--set", "lr=0.1", *argv]) == 0
+    out = capsys.readouterr().out
+    assert line in out and "Ran experiment(s): lr-0.1" in out
+    pushes = [words for words in calls if words[:2] == ["git", "push"]]
+    if pushed_to is None:
+        assert pushes == []
+    else:
+        assert pushes == [["git", "push", pushed_to, f"refs/exps/ab/{HEAD[2:]}/lr-0.1:refs/exps/ab/{HEAD[2:]}/lr-0.1"]]
+    assert ["dvc", "exp", "run", "--name", "lr-0.1", "-S", "lr=0.1"] in calls
+
+
+def test_run_refuses_a_remote_this_clone_lacks_before_the_experiment_runs(project, monkeypatch, capsys):
+    calls = fake_commands(monkeypatch, ("origin",))
+    code = main(["run", "--set", "lr=0.1", "--remote", "demo"])
+    assert_one_line(capsys.readouterr().err, code)
+    assert not [words for words in calls if words[:2] in (["dvc", "exp"], ["git", "push"])], calls
 
 
 # ---- tools/owned.py: the rule itself ----------------------------------------------------------
@@ -479,7 +629,7 @@ def test_runners_fan_out_and_the_leaderboard_matches_a_serial_sweep(baseline_rep
     for i, entry in enumerate(entries):  # one at a time: this machine's cores are shared
         runner = fresh_clone(origin, tmp_path / f"runner{i}")
         started = time.monotonic()
-        result = sweep("run", "--entry", json.dumps(entry), cwd=runner)
+        result = sweep("run", "--entry", json.dumps(entry), "--remote", "origin", cwd=runner)
         runner_seconds.append(time.monotonic() - started)
         # The runner pulled the run-cache: only the stages that read lr ran.
         assert not stages_run(result.stdout) & UNAFFECTED_BY_LR, result.stdout
@@ -489,7 +639,8 @@ def test_runners_fan_out_and_the_leaderboard_matches_a_serial_sweep(baseline_rep
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     started = time.monotonic()
-    sweep("collect", "--prefix", "t1", "--sort", "gd.rmse", "--out", "sweep/board.md", cwd=collector)
+    sweep("collect", "--remote", "origin", "--prefix", "t1", "--sort", "gd.rmse", "--out", "sweep/board.md",
+          cwd=collector)
     collect_seconds = time.monotonic() - started
     board = (collector / "sweep/board.md").read_text()
     rows = json.loads((collector / "sweep/board.json").read_text())["rows"]

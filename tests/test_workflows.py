@@ -86,6 +86,27 @@ def test_the_pr_comment_and_the_job_summary_are_the_report_as_written():
     assert 'cat report/report.md >> "$GITHUB_STEP_SUMMARY"' in report["run"]
 
 
+# The expressions pr-report.yml may use: none is a name a pull request chooses (its branch, a fork's
+# branch, its title), which would reach what renders it (issue 23 #1: `dvc plots` writes a revision's
+# name into a page's script).
+PR_REPORT_EXPRESSIONS = {"github.event.pull_request.number", "github.base_ref", "github.token",
+                         "steps.report.outputs.status", "secrets.DVC_REMOTE_URL", "secrets.DVC_REMOTE_ENDPOINT_URL",
+                         "secrets.DVC_READONLY_ACCESS_KEY_ID", "secrets.DVC_READONLY_SECRET_ACCESS_KEY"}
+
+
+def test_the_pr_workflow_passes_no_name_a_pull_request_chooses_to_a_step():
+    workflow = load("pr-report.yml")
+    text = "\n".join(line.split("#", 1)[0] for line in (WORKFLOWS / "pr-report.yml").read_text().splitlines())
+    assert set(EXPRESSION.findall(text)) <= PR_REPORT_EXPRESSIONS, set(EXPRESSION.findall(text))
+    for job in workflow["jobs"].values():
+        for step in job["steps"]:
+            assert "${{" not in step.get("run", ""), step.get("name")  # values reach a script through env:
+            assert not re.search(r"head_ref|head\.(ref|label|sha)|title|body", str(step.get("if", ""))), step
+    report = next(step for step in workflow["jobs"]["report"]["steps"] if step.get("id") == "report")
+    assert report["env"] == {"BASE_REF": "${{ github.base_ref }}"}
+    assert '--base "origin/$BASE_REF"' in report["run"]  # a branch of this repository; DVC gets its commit
+
+
 def test_the_test_job_runs_the_readmes_test_command_on_the_lock():
     readme = (ROOT / "README.md").read_text()
     line = next(line for line in readme.splitlines()
@@ -288,5 +309,13 @@ def test_sweep_expand_job_writes_a_matrix_the_run_job_can_read(tmp_path):
     assert len(matrix["include"]) == 4
     assert all(entry["name"].startswith("sweep77_") for entry in matrix["include"])
     run_steps = " ".join(step.get("run", "") + json.dumps(step.get("env", {})) for step in workflow["jobs"]["run"]["steps"])
-    assert "toJSON(matrix)" in run_steps and "tools.sweep run --entry" in run_steps
-    assert "tools.sweep collect --prefix \"$PREFIX\"" in workflow["jobs"]["collect"]["steps"][-2]["run"]
+    assert "toJSON(matrix)" in run_steps and 'tools.sweep run --entry "$ENTRY" --remote origin' in run_steps
+    assert 'tools.sweep collect --remote origin --prefix "$PREFIX"' in workflow["jobs"]["collect"]["steps"][-2]["run"]
+
+
+def test_sweep_jobs_name_the_remote_they_push_to_and_fetch_from():
+    """tools.sweep pushes and fetches only where --remote says: each job that needs GitHub's origin names it."""
+    for job in ("run", "collect"):
+        calls = [line for step in load("sweep.yml")["jobs"][job]["steps"]
+                 for line in step.get("run", "").splitlines() if "tools.sweep" in line]
+        assert calls and all("--remote origin" in line for line in calls), (job, calls)

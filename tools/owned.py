@@ -8,22 +8,26 @@ tool's when it carries the tool's mark, by the target's suffix:
 - any other suffix (Markdown, HTML, text): a first line starting ``<!-- written by <tool>;``
   (``stamp`` prepends one; an HTML comment shows nowhere in rendered Markdown or HTML).
 
-``write_owned({path: text}, tool)`` checks every target before writing any, writes each to a
-temporary file beside it, then renames them into place. A refusal or a failed write (disk full, a
-read-only folder) raises ``OwnedError``, one line naming the path, and leaves every old file as it was.
+``write_owned({path: text}, tool)`` checks every target before writing any, writes each through
+project/files.py's ``atomic_path`` (a temporary file beside it), and renames them into place only once
+all are written. A refusal or a failed write (disk full, a read-only folder) raises ``OwnedError``
+(a ``UserError``), one line naming the path, and leaves every old file as it was.
 """
 
 import json
 import os
 import stat
-import tempfile
+from contextlib import ExitStack
 from pathlib import Path
+
+from project.errors import UserError
+from project.files import atomic_path
 
 JSON_KEY = "written_by"
 MAX_CHECKED_BYTES = 16 << 20  # a larger file is not one we wrote; refuse it rather than read it all
 
 
-class OwnedError(Exception):
+class OwnedError(UserError):
     """Writing a path was refused or failed; the message is one line naming the path."""
 
 
@@ -47,7 +51,7 @@ def _carries_mark(data, path, tool):
     if Path(path).suffix.lower() == ".json":
         try:
             document = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             return False
         return isinstance(document, dict) and document.get(JSON_KEY) == tool
     return data.split(b"\n", 1)[0].startswith(mark(tool).encode())
@@ -81,12 +85,6 @@ def check(path, tool):
                          "refusing to replace it: remove it or choose another path")
 
 
-def _umask():
-    mask = os.umask(0)  # reading it means setting it; put it straight back
-    os.umask(mask)
-    return mask
-
-
 def write_owned(files, tool):
     """Write ``{path: text}`` all or nothing, each only if ``check(path, tool)`` allows it.
 
@@ -98,21 +96,17 @@ def write_owned(files, tool):
         if not _carries_mark(data, path, tool):
             raise ValueError(f"{path}: the text lacks {tool}'s mark; make it with stamp() or json_text()")
         check(path, tool)
-    temporaries, path = {}, None
     try:
-        for path, data in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            descriptor, temporaries[path] = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temporaries[path], 0o666 & ~_umask())  # what open() would give, not mkstemp's 0600
-        for path, temporary in temporaries.items():
-            os.replace(temporary, path)
-    except OSError as error:
-        raise OwnedError(f"{path}: cannot write: {error.strerror or error}") from None
-    finally:
-        for temporary in temporaries.values():
-            if os.path.lexists(temporary):
-                os.remove(temporary)
+        # Each atomic_path renames its temporary when its context closes without an error: every file is
+        # written before the first rename, and a failure in any leaves every temporary removed, unrenamed.
+        with ExitStack() as written:
+            for path, data in files.items():
+                temporary = written.enter_context(atomic_path(path))
+                with open(temporary, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+    except OwnedError:
+        raise
+    except UserError as error:
+        raise OwnedError(str(error)) from None

@@ -1,0 +1,3 @@
+from tools.results.cli import main
+
+raise SystemExit(main())

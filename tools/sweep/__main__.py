@@ -1,0 +1,3 @@
+from tools.sweep.cli import main
+
+raise SystemExit(main())
