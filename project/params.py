@@ -138,6 +138,31 @@ def _check_together(checked, source):
                             f"{confidence:g}: each tail needs 5 resamples, so at least {needed}")
 
 
+def validate_whole(raw, registry, source="params.yaml"):
+    """The whole file as check_params holds it (and a sweep holds each point): every key known and allowed, and
+    the section of every model of models.yaml present (DVC's params deps name it). The params, nested."""
+    params = validate(raw, schema_for(registry), source=source)
+    for entry in registry:
+        for key in entry.section_keys:
+            if not isinstance(raw.get(key), dict):
+                raise UserError(f"{source}: missing section {key!r}, which models.yaml's {entry.name} reads; add its "
+                                f"settings (`{key}: {{...}}`, `{{}}` for the defaults) or list [seed] in models.yaml "
+                                "for a model without settings")
+    return params
+
+
+def check_data_file(params, source="params.yaml", root="."):
+    """data.csv names a file (relative to ``root``, the project's folder): else one line, before DVC says it."""
+    import os
+
+    csv = params["data"]["csv"]
+    path = os.path.join(root, csv)
+    if os.path.isdir(path):
+        raise UserError(f"{source}: data.csv = {csv!r} is a directory; point it at the CSV file itself")
+    if not os.path.exists(path):
+        raise UserError(f"{source}: data.csv = {csv!r}: no such file; point it at your CSV")
+
+
 def read_params(path="params.yaml", keys=None, *, registry=None, entries=()):
     """Read and validate the params file: only ``keys`` (with the settings of the models ``entries``), or,
     with ``keys=None``, all of it against every model of ``registry`` and the gates. UserError on any problem."""

@@ -17,7 +17,7 @@ from project.commands import file_at
 from project.errors import UserError
 from project.files import write_text
 from project.models import read_models
-from project.params import changed_keys, read_params
+from project.params import changed_keys, check_data_file, validate_whole
 from project.yamlfile import load_yaml, read_yaml
 from stages.cli import path_option, stage_main, stage_parser
 
@@ -54,15 +54,7 @@ def validate_file(path, models="models.yaml"):
     registry = read_models(models)
     for entry in registry:
         entry.model_class  # noqa: B018 (imports it and holds it to the contract before any value reaches it)
-    params = read_params(path, registry=registry)
-    raw = read_yaml(path)
-    for entry in registry:
-        for key in entry.section_keys:
-            if not isinstance(raw.get(key), dict):
-                raise UserError(f"{path}: missing section {key!r}, which models.yaml's {entry.name} reads; add its "
-                                f"settings (`{key}: {{...}}`, `{{}}` for the defaults) or list [seed] in models.yaml "
-                                "for a model without settings")
-    return params
+    return validate_whole(read_yaml(path), registry, source=str(path))
 
 
 @stage_main
@@ -80,12 +72,8 @@ def main(argv=None):
             raise
         keys = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
         raise UserError(f"{error} (differs from git HEAD at {keys}: if a failed `dvc exp run -S` "
-                        f"left it, restore it with `{restore_command(path)}`)") from None
-    csv = params["data"]["csv"]
-    if os.path.isdir(csv):
-        raise UserError(f"{args.params}: data.csv = {csv!r} is a directory; point it at the CSV file itself")
-    if not os.path.exists(csv):  # else DVC stops on the missing dependency in words of its own
-        raise UserError(f"{args.params}: data.csv = {csv!r}: no such file; point it at your CSV")
+                        f"left it, restore it with `python -m tools.restore`, or `{restore_command(path)}`)") from None
+    check_data_file(params, str(args.params))  # else DVC stops on the missing dependency in words of its own
     write_text(args.out, "params.yaml passed validation\n")
 
 

@@ -517,7 +517,7 @@ def test_check_params_names_a_change_gits_index_hides_and_writes_nothing_outside
     assert run(project, "check_params") == 1
     line = only_error_line(capsys)
     assert "lr = 'abc' is not allowed" in line and "(differs from git HEAD at lr: if a failed `dvc exp run -S`" in line
-    assert f"restore it with `{restore_command(project.path('params.yaml'))}`" in line
+    assert f"restore it with `python -m tools.restore`, or `{restore_command(project.path('params.yaml'))}`" in line
     assert sh("git", "status", "--porcelain") == "?? data.csv\n"  # the stage touched nothing of git's
     recipe = restore_command("params.yaml").replace(" && dvc repro", "").replace(" dvc.lock", "")  # git's part
     subprocess.run(recipe, shell=True, cwd=project.root, check=True, capture_output=True)

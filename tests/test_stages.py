@@ -124,10 +124,10 @@ def test_check_params_names_a_missing_data_file(project, capsys):
 def test_a_bug_still_shows_its_traceback(project, monkeypatch, capsys):
     from stages import check_params, cli
 
-    def broken(path, **kwargs):
+    def broken(*args, **kwargs):
         raise KeyError("a bug, not a user error")
 
-    monkeypatch.setattr(check_params, "read_params", broken)
+    monkeypatch.setattr(check_params, "validate_whole", broken)
     with pytest.raises(KeyError):
         check_params.main(["--models", str(ROOT / "models.yaml"), "--out", project.path("params.ok")])
 
@@ -216,5 +216,5 @@ def test_a_refused_value_that_differs_from_head_gets_the_way_back(project, capsy
     assert run_stage(project, "check_params") == 1
     line = only_error_line(capsys)
     assert "gd.standardize = 'yes' is not allowed: must be true or false" in line
-    assert "(differs from git HEAD at gd.standardize: if a failed `dvc exp run -S` left it, restore it with `git " \
-           "reset -q && touch" in line, line
+    assert "(differs from git HEAD at gd.standardize: if a failed `dvc exp run -S` left it, restore it with " \
+           "`python -m tools.restore`, or `git reset -q && touch" in line, line

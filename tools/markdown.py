@@ -4,7 +4,7 @@ A value a tool did not write itself (a column name, a params value, a path, a re
 name) is shown through ``code()``: as typed, never as HTML, a link, an image, a mention or a table
 cell break. The tool's own prose goes through ``plain()`` or ``sentence()``, a chart's strings
 through ``mermaid_text()``. A comment too long for GitHub is made of ``Part``s that ``fit()``
-shortens, saying what it left out. Used by tools/report.py and tools/sweep.py.
+shortens, saying what it left out. Used by tools/report.py and tools/sweep/.
 """
 
 import json

@@ -20,8 +20,7 @@ from pathlib import Path
 
 from project.errors import UserError
 from project.models import read_models
-from project.params import get_key, parse_override, validate, with_overrides
-from project.schema import schema_for
+from project.params import check_data_file, get_key, parse_override, validate, validate_whole, with_overrides
 from project.yamlfile import read_yaml, shown
 
 MAX_JOBS = 256  # GitHub's limit on jobs from one matrix
@@ -87,29 +86,20 @@ class Params:
         return axes
 
     @property
-    def schema(self):
+    def registry(self):
         if self._schema is None:
-            self._schema = schema_for(read_models(models_file(self.path)))
+            self._schema = read_models(models_file(self.path))
         return self._schema
 
     def check(self, point):
         """Validate one point, [(key, (text, value))], as check_params will: its one line, prefixed by the point."""
         try:
-            checked = validate(with_overrides(self.raw, [(key, value) for key, (_, value) in point]), self.schema,
-                               source=self.path)
+            checked = validate_whole(with_overrides(self.raw, [(key, value) for key, (_, value) in point]),
+                                     self.registry, source=self.path)
             if any(key == "data.csv" for key, _ in point):
-                _check_csv(checked["data"]["csv"], self.path)
+                check_data_file(checked, self.path, root=str(Path(self.path).parent))
         except UserError as error:
             raise UserError(f"{' '.join(f'{key}={text}' for key, (text, _) in point)}: {error}") from None
-
-
-def _check_csv(csv, params_path):
-    """check_params' own test of data.csv (a file, relative to the project's root: the params file's folder)."""
-    path = Path(params_path).parent / csv
-    if path.is_dir():
-        raise UserError(f"{params_path}: data.csv = {csv!r} is a directory; point it at the CSV file itself")
-    if not path.exists():
-        raise UserError(f"{params_path}: data.csv = {csv!r}: no such file; point it at your CSV")
 
 
 def check_size(axes):
