@@ -184,7 +184,13 @@ def run_block(code, repo):
 
 @pytest.mark.pipeline
 @pytest.mark.parametrize("page", PAGES)
-def test_every_shell_block_runs_in_order_on_a_fresh_copy(page, pipeline_repo):
+def test_every_shell_block_runs_in_order_on_a_fresh_copy(page, pipeline_repo, tmp_path):
+    """On a copy with an `origin`, as a reader's clone has: no block may push to it (issue 23: a block added a
+    remote named origin, which fails on a clone, and a sweep would have pushed to the reader's real one)."""
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(pipeline_repo), str(origin)], check=True, capture_output=True)
+    subprocess.run(["git", "remote", "add", "origin", str(origin)], cwd=pipeline_repo, check=True)
+    refs = subprocess.run(["git", "for-each-ref"], cwd=origin, capture_output=True, text=True).stdout
     timings = []
     for code, line in blocks_to_run(page):
         started = time.monotonic()
@@ -195,3 +201,5 @@ def test_every_shell_block_runs_in_order_on_a_fresh_copy(page, pipeline_repo):
                         f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}",
                         pytrace=False)
     print(f"{page}: " + ", ".join(timings), file=sys.stderr)
+    assert subprocess.run(["git", "for-each-ref"], cwd=origin, capture_output=True, text=True).stdout == refs, \
+        f"{page} changed the reader's origin"
