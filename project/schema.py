@@ -97,11 +97,11 @@ class ModelNames(Setting):
         for model in value:
             if model not in self.names:
                 raise SettingError(name, value, f"{name} lists {model!r}, which is not a model of models.yaml"
-                                   f"{_did_you_mean(model, self.names)}; models: {', '.join(self.names)}")
+                                   f"{_did_you_mean(model, self.names)}")
         return value
 
     def describe(self):
-        return f"a list of model names (may be empty: []), models: {', '.join(self.names)}"
+        return "a list of names of models.yaml's models (may be empty: [])"
 
 
 class RatioPerModel(Setting):
@@ -117,12 +117,12 @@ class RatioPerModel(Setting):
         for model, ratio in value.items():
             if model not in self.names:
                 raise SettingError(name, value, f"{name} names {model!r}, which is not a model of models.yaml"
-                                   f"{_did_you_mean(model, self.names)}; models: {', '.join(self.names)}")
+                                   f"{_did_you_mean(model, self.names)}")
             checked[model] = Real(0).check(f"{name}.{model}", ratio)
         return checked
 
     def describe(self):
-        return f"a mapping of model name to a number > 0 (may be empty: {{}}), models: {', '.join(self.names)}"
+        return "a mapping of a name of models.yaml's models to a number > 0 (may be empty: {})"
 
 
 def _did_you_mean(name, names):

@@ -182,7 +182,7 @@ PARAMS = [
     ("the reference beating itself", TEXT, {"gates.beats_reference": ["least_squares"]},
      ["gates.beats_reference lists 'least_squares', which is not a model of models.yaml"]),
     ("a gate as a string", TEXT, {"gates.beats_reference": "net"},
-     ["gates.beats_reference = 'net' is not allowed: must be a list of model names"]),
+     ["gates.beats_reference = 'net' is not allowed: must be a list of names of models.yaml's models"]),
     ("a gate under its old name", TEXT, {"gates.beats_least_squares": []},
      ["gates.beats_least_squares = []: gates.beats_least_squares is now gates.beats_reference"]),
 ]
