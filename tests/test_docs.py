@@ -28,8 +28,8 @@ import pytest
 from tests.conftest import ROOT, dvc_env
 
 # README first, then the pages in the order a reader meets them from it.
-PAGES = ["README.md", "docs/reproducibility.md", "docs/experiments.md", "docs/results.md", "docs/derivatives.md",
-         "docs/params.md", "docs/troubleshooting.md", "docs/dvc-exp-run-git-index.md", "bench/README.md",
+PAGES = ["README.md", "docs/tutorial.md", "docs/reproducibility.md", "docs/experiments.md", "docs/results.md", "docs/derivatives.md",
+         "docs/params.md", "docs/troubleshooting.md", "docs/dvc-exp-run-git-index.md", "docs/contributing.md", "bench/README.md",
          "data/README.md"]
 SHELLS = ("bash", "sh", "shell")
 INSTALL = ("python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements.lock && "

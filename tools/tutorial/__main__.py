@@ -1,0 +1,3 @@
+from tools.tutorial.cli import main
+
+raise SystemExit(main())
