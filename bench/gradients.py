@@ -5,12 +5,10 @@ trains), the time of one full gradient by finite differences, the hand-derived c
 and reverse-mode autodiff, and the max abs difference of FD and autodiff from the hand one.
 """
 import time
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
-from sklearn.model_selection import train_test_split
 
+from bench.data import split
 from fromzero.derivatives import finite_difference_gradient
 from fromzero.sigmoid_net import loss_and_gradients, net_loss, net_loss_and_gradients_autodiff
 
@@ -50,9 +48,8 @@ def gradient_table(X, y, widths=(1, 4, 16, 64), seed=0):
 
 
 def main():
-    frame = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "raw" / "boston_house_prices.csv", skiprows=1)
-    train, _ = train_test_split(frame, test_size=0.2, random_state=42)
-    x, y = train.RM.to_numpy(), train.MEDV.to_numpy()
+    X_train, y, _, _ = split(features=("RM",))  # the pipeline's own split of the Boston data (bench/data.py)
+    x = X_train[:, 0]
     X = ((x - x.mean()) / x.std())[:, None]
     t = (y - y.mean()) / y.std()
     print(f"Boston RM, {len(t)} training rows, standardised; one gradient of the MSE; best of repeated calls")

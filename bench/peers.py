@@ -15,8 +15,7 @@ import statistics
 import time
 import warnings
 
-from bench.data import params as read_params
-from bench.data import split
+from bench.data import settings, split
 from fromzero.least_squares import LeastSquares
 from fromzero.linear import mean_squared_error
 from fromzero.sigmoid_net import SigmoidNet
@@ -46,7 +45,7 @@ def bench_peers(widths=WIDTHS, seeds=SEEDS, features=("RM",)):
     from sklearn.exceptions import ConvergenceWarning
 
     X, y, X_test, y_test = split(features=features)
-    net = read_params()["net"]
+    net = settings("net")
     steps, learning_rate = int(net["steps"]), float(net["learning_rate"])
     runs = {}
 

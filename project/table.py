@@ -4,12 +4,11 @@ Accepts scikit-learn's layout (a first line of counts such as `506,13,,,` above 
 a plain CSV whose first line is the names. The bytes are checked first (project/text_file.py), then the
 lines (project/csv_layout.py), the names (project/column_names.py), and every cell of every column:
 each must be a finite number within ±LARGEST_VALUE, because the splits copy every column and the later
-stages read them (eda ranks each one). The happy path is one pass of pandas' C parser, as floats, over
-the file's bytes (about 1.3 s for 10^7 cells); the diagnosis runs only on failure, and names the first
-bad cell by column, as written (a bounded excerpt), with its file line.
+stages read them (eda ranks each one). The happy path is one pass of a C parser, as floats, over the
+file's bytes (numpy's below a megabyte, pandas' above: about 1.3 s for 10^7 cells); the diagnosis runs
+only on failure, and names the first bad cell by column, as written (a bounded excerpt), with its file line.
 """
 
-import io
 import re
 
 import numpy as np
@@ -20,6 +19,7 @@ from project.csv_layout import (BOOLEAN_WORDS, MISSING_WORDS, ROW_OF_NUMBERS, ch
                                 check_separator, check_widths, fields, is_comment, is_number, row_problem, show,
                                 split_lines)
 from project.errors import UserError
+from project.numbers import WIDE_COLUMNS, parse_numbers
 from project.text_file import read_utf8
 from project.yamlfile import shown
 
@@ -92,10 +92,18 @@ def read_table(path):
     rows, numbers = lines[skip + 1:], numbers[skip + 1:]
     if not rows:
         raise UserError(f"{path}: has column names but no data rows")
-    check_widths(path, rows, numbers, len(names), header_line, quoted)
+    width, body = len(names), b"\n".join(rows)
+    # Without quotes, as many commas in all as the rows need is every row's width unless a long row and a short
+    # one cancel out, which the parse then finds (pandas refuses a row wider than the first, and reads a first
+    # row wider than the header as more columns): only then, or with quotes, is each row counted on its own.
+    counted = quoted or width >= WIDE_COLUMNS or body.count(b",") != len(rows) * (width - 1)
+    if counted:
+        check_widths(path, rows, numbers, width, header_line, quoted)
     table = Table(path, names, rows, numbers, header_line, lines[0] if skip else None, quoted)
-    table.values = parse_numbers(rows)
+    table.values = parse_numbers(rows, width, body)
     if table.values is None:
+        if not counted:
+            check_widths(path, rows, numbers, width, header_line, quoted)
         raise UserError(non_number(table))
     check_values(table, tiny)
     return table
@@ -142,28 +150,6 @@ def check_header(path, written, names, line):
     raise UserError(f"{path}: columns {shown(names[other])} ({other + 1}) and {ref} ({position + 1}) look the same "
                     f"but are different names: {difference(name, names[other])} {at}; rename one so no two names "
                     "look alike")
-
-
-# Every byte a row of numbers can hold (digits, signs, points, exponents, 'inf' and 'infinity', spaces,
-# quotes, commas): a row with any other byte holds a cell that is not a number. pandas would read a
-# column of nothing but TRUE/FALSE as 1.0/0.0, so such bytes go straight to the diagnosis.
-NUMBER_BYTES = b"0123456789+-.eE \t,\"\niInNfFtTyY"
-
-
-def parse_numbers(rows):
-    """The rows' cells as floats, (n, columns), in one pass of pandas' C parser; None if any cell is not a number
-    (an empty cell is NaN here: check_values says where)."""
-    import pandas as pd
-
-    body = b"\n".join(rows)
-    if body.translate(None, NUMBER_BYTES):
-        return None
-    try:
-        frame = pd.read_csv(io.BytesIO(body), header=None, index_col=False, dtype=np.float64,
-                            keep_default_na=False, na_values=[""], engine="c", low_memory=False)
-    except (ValueError, pd.errors.ParserError):
-        return None
-    return frame.to_numpy(dtype=np.float64)
 
 
 def _cell_text(text):

@@ -22,9 +22,9 @@ CONSTANT_NOTE = "constant on the training split: its correlation is undefined (n
 
 
 class Moments:
-    """Pearson correlations from sums over the rows, read a chunk at a time (project/files.py column_chunks):
-    the stage holds a chunk and a few numbers a column, never the whole split (10^7 rows × 14 columns would
-    be 1.1 GB as floats, and 3.4 GB while numpy parsed them).
+    """Pearson correlations from sums over the rows, a chunk of rows at a time (project/splits.py column_chunks):
+    the split is parsed once, and every pass below reads the same chunks, so the sums add in the same order
+    whatever the split's length.
 
     Three passes, as the arithmetic of the whole-array version goes: the means (and which columns are
     constant), then the centred sums of squares and each column's centred products with the target, then
@@ -33,15 +33,16 @@ class Moments:
 
     def __init__(self, path, names, target):
         self.path, self.names = path, names
+        self.chunks = list(column_chunks(path, names))
         self.n, total = 0, np.zeros(len(names))
         low, high = np.full(len(names), np.inf), np.full(len(names), -np.inf)
-        for chunk in column_chunks(path, names):
+        for chunk in self.chunks:
             self.n += len(chunk)
             total += chunk.sum(axis=0)
             low, high = np.minimum(low, chunk.min(axis=0)), np.maximum(high, chunk.max(axis=0))
         self.mean, self.t = total / self.n, names.index(target)
         squares, products = np.zeros(len(names)), np.zeros(len(names))
-        for chunk in column_chunks(path, names):
+        for chunk in self.chunks:
             centred = chunk - self.mean
             squares += (centred * centred).sum(axis=0)
             products += centred.T @ centred[:, self.t]
@@ -59,7 +60,7 @@ class Moments:
         """(corr (c, c) of the columns ``shown``, NaN where a column is constant; their constant flags)."""
         index = [self.names.index(name) for name in shown]
         cross = np.zeros((len(index), len(index)))
-        for chunk in column_chunks(self.path, self.names):
+        for chunk in self.chunks:
             centred = chunk[:, index] - self.mean[index]
             cross += centred.T @ centred
         constant, scale = self.constant[index], self.scale[index]
@@ -75,7 +76,7 @@ class Moments:
         """The values of ``columns`` at the (sorted) row numbers ``rows``: {name: (len(rows),)}."""
         index = [self.names.index(name) for name in columns]
         found, start = [], 0
-        for chunk in column_chunks(self.path, self.names):
+        for chunk in self.chunks:
             inside = rows[(rows >= start) & (rows < start + len(chunk))] - start
             found.append(chunk[inside][:, index])
             start += len(chunk)

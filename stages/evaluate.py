@@ -12,11 +12,14 @@ so no plot definition names a model):
 
     metrics/test_mse.json    mse.<model>: each model's test MSE, the summary `dvc exp show` leads with
     metrics/evaluate.json    details.test.<model>: test scores, intervals, vs_reference, the seed spread
+                             (details.test_sampled_rows: the test rows scored, when a large split is sampled)
     metrics/cv.json          details.cv.<model>: the cross-validation on the training split
     metrics/fit.json         details.fit.<model>: what the fit says about itself (training MSE, iterations)
     plots/evaluate/predictions.csv, response.csv, loss.csv
     plots/figures/<model>/*.png: the pictures a model's abilities call for (the net's pieces)
 """
+
+import sys
 
 import numpy as np
 
@@ -33,6 +36,13 @@ from stages.cli import path_option, stage_main, stage_parser, time_limit
 
 READS = ["seed", "data.target", "data.features", "evaluate.bootstrap", "evaluate.confidence", "limits"]
 MAX_PREDICTION_ROWS = 5000  # plot data, not an archive: a seeded sample of a big test split
+# Every model is scored on the same test rows: all of them, unless their predictions would take more than
+# SCORE_SECONDS by the models' own prices (``cost``); then a seeded sample of MAX_SCORED_ROWS rows
+# (evaluate.json's details.test_sampled_rows, and a note on stderr). Exact KNN in 12 dimensions costs
+# about 1 ms a query on 8·10^5 training rows here: 200,000 test rows would take minutes of neighbour
+# searches, where an MSE over 10,000 rows is known to about 1.5 % (its bootstrap interval says how well).
+SCORE_SECONDS = 20.0
+MAX_SCORED_ROWS = 10_000
 RESPONSE_POINTS = 100
 
 
@@ -110,6 +120,37 @@ def loss_rows(fitted):
     return columns
 
 
+def prediction_seconds(fitted, n_train, n_test, n_response):
+    """What every model's predictions here would take, by its own ``cost`` (a model without one: nothing)."""
+    total = 0.0
+    for model in fitted.values():
+        estimator, d = model.model, model.model.n_features_in_
+        with_predictions = estimator.cost(n_train, d, n_test * (1 + len(model.seeds)) + n_response)
+        fit_alone = estimator.cost(n_train, d, 0)
+        if with_predictions is not None and fit_alone is not None:
+            total += max(0.0, with_predictions.seconds - fit_alone.seconds)
+    return total
+
+
+def sampled_rows(n, seed, rows=MAX_SCORED_ROWS):
+    """The row numbers (sorted) of the seeded sample of ``rows`` of ``n`` test rows that a large split is scored on."""
+    return np.sort(np.random.default_rng(seed).choice(n, rows, replace=False))
+
+
+def scored_rows(fitted, n_train, X_test, y_test, n_response, seed):
+    """(X, y, whether sampled): the test rows every model is scored on: all of them, or a seeded sample of
+    MAX_SCORED_ROWS when scoring them all would take more than SCORE_SECONDS (said on stderr)."""
+    n = len(y_test)
+    if n <= MAX_SCORED_ROWS or prediction_seconds(fitted, n_train, n, n_response) <= SCORE_SECONDS:
+        return X_test, y_test, False
+    chosen = sampled_rows(n, seed)
+    print(f"note: evaluate: every model is scored on a seeded sample of {MAX_SCORED_ROWS:,} of the {n:,} test rows "
+          f"(metrics/evaluate.json: details.test_sampled_rows): their predictions would take about "
+          f"{prediction_seconds(fitted, n_train, n, n_response):,.0f} s; the intervals are over the sample",
+          file=sys.stderr)
+    return X_test[chosen], y_test[chosen], True
+
+
 def check_prediction_work(fitted, n_train, n_test, n_response, limits):
     """Refuse (one line) a model whose predictions here would need more than the limits, before they run."""
     model, seeds = fitted.model, len(fitted.seeds)
@@ -160,6 +201,7 @@ def main(argv=None):
         if fitted[entry.name].model.n_features_in_ != X_test.shape[1]:
             raise UserError(f"{args.fitted / entry.name}: fitted on other columns than data.features = {features}; "
                             "rerun `dvc repro` so every model is fitted on the same columns")
+    X_test, y_test, sampled = scored_rows(fitted, len(X_train), X_test, y_test, RESPONSE_POINTS * len(features), seed)
     # Two bootstrap intervals a model (its MSE, and its difference from the reference): measured here, about
     # 11 ns a resample·row and 8 µs a resample (the 730 rows added to each interval's below).
     intervals = 2 * len(fitted) - (registry.reference is not None)
@@ -178,7 +220,8 @@ def main(argv=None):
     # The summary `dvc exp show` leads with (columns mse.<model>, short enough for one screen); every other
     # metric sits under "details", which the README's one-screen command drops.
     write_json(args.metrics / "test_mse.json", {"mse": {name: scores["mse"] for name, scores in metrics.items()}})
-    write_json(args.metrics / "evaluate.json", {"details": {"test": metrics}})
+    write_json(args.metrics / "evaluate.json", {"details": {"test": metrics, **(
+        {"test_sampled_rows": len(y_test)} if sampled else {})}})
     write_json(args.metrics / "cv.json", {"details": {"cv": {name: model.cv for name, model in fitted.items()}}})
     write_json(args.metrics / "fit.json", {"details": {"fit": {name: model.fit for name, model in fitted.items()}}})
     write_columns(args.plots / "predictions.csv", prediction_rows(y_test, predictions))

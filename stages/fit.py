@@ -10,7 +10,9 @@ the params keys its settings come from. It fits the model, fits it again on `see
 is what its class declares (``abilities``, ``settings``, ``cost``; fromzero/base.py).
 """
 
+import os
 import sys
+import time
 
 import numpy as np
 
@@ -96,20 +98,93 @@ def sample(X, y, seed, rows=CV_MAX_ROWS):
     return X[chosen], y[chosen], rows
 
 
-def cross_validation(fits, X, y, folds, seed):
-    """Fit on k - 1 folds, score on the k-th, for each fold: the MSE's summary (cv.json)."""
+def fold_tasks(fits, X, y, folds, seed):
+    """(one task a fold: fit on k - 1 folds, score on the k-th, returning its MSE; the rows sampled or None)."""
+    X, y, sampled = sample(X, y, seed)
+
+    def task(fold, train, test):
+        def run():
+            model = fits(X[train], y[train], f"fold {fold}/{folds}", "on a cross-validation fold")
+            y_hat = contract.predictions(fits.entry, model, X[test], "on a cross-validation fold")
+            return mean_squared_error(y[test], y_hat)
+        return run
+
+    return [task(fold, *rows) for fold, rows in enumerate(kfold_indices(len(y), folds, seed), 1)], sampled
+
+
+def cross_validation(fits, X, y, folds, seed, run_all=None):
+    """Fit on k - 1 folds, score on the k-th, for each fold: the MSE's summary (cv.json). ``run_all``: what runs
+    the folds' tasks (a loop, by default)."""
     if folds > len(X) // 2:
         raise UserError(f"params.yaml: cv.folds = {folds} needs at least {2 * folds} training rows; "
                         f"the split has {len(X)}; lower cv.folds")
-    X, y, sampled = sample(X, y, seed)
-    mse = []
-    for fold, (train, test) in enumerate(kfold_indices(len(y), folds, seed), 1):
-        model = fits(X[train], y[train], f"fold {fold}/{folds}", "on a cross-validation fold")
-        y_hat = contract.predictions(fits.entry, model, X[test], "on a cross-validation fold")
-        mse.append(mean_squared_error(y[test], y_hat))
+    tasks, sampled = fold_tasks(fits, X, y, folds, seed)
+    mse = run_all(tasks) if run_all else [task() for task in tasks]
     summary = {"mse_mean": float(np.mean(mse)), "mse_std": float(np.std(mse, ddof=1)),
                "mse_min": float(np.min(mse)), "mse_max": float(np.max(mse))}
     return {**summary, "sampled_rows": sampled} if sampled else summary
+
+
+# Seeds and folds are independent fits: above this much work (by ``cost``) a forked child runs about half of them
+# on the other core, in order, and sends back what each gave (a seed's to_dict(), a fold's MSE) as an .npz (no
+# pickle); what it did not finish (a failure, its death) the stage runs itself: the sequential loop's results.
+PARALLEL_SECONDS = 0.5
+
+
+def in_parallel(entry, tasks, costs, head):
+    """``head()`` (the model's own fit) and the results of ``tasks`` (callables: a seed's returns a model, a
+    fold's an MSE) in their order, the tasks shared with a forked child by their ``costs`` (the head's first)."""
+    import io
+    import signal
+
+    from project.npz import NotOurArchive, npz_bytes, read_npz
+
+    ours, theirs, load = [], [], [float(costs[0]), 0.0]  # each side keeps the tasks' order
+    for index, cost in enumerate(costs[1:]):
+        side = int(load[0] > load[1])
+        (theirs if side else ours).append(index)
+        load[side] += float(cost)
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: its tasks in order, then what they gave down the pipe; a failure sends nothing
+        try:
+            os.close(reader)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the parent's to report
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            sys.stderr, arrays = open(os.devnull, "w"), {}  # noqa: SIM115 (the parent says what is said)
+            for index in theirs:
+                result = tasks[index]()
+                arrays.update({f"{index}.mse": result} if isinstance(result, float) else
+                              {**{f"{index}/{key}": value for key, value in result.to_dict().items()},
+                               f"{index}.done": True})
+            with os.fdopen(writer, "wb") as pipe:
+                pipe.write(npz_bytes(arrays))
+        finally:
+            os._exit(0)
+    os.close(writer)
+    pipe, results = os.fdopen(reader, "rb"), {}
+    try:
+        first = head()
+        for index in ours:
+            try:
+                results[index] = tasks[index]()
+            except BaseException:  # the child's earlier tasks may fail first, as in the loop
+                os.kill(child, signal.SIGKILL)
+                [tasks[earlier]() for earlier in theirs if earlier < index]
+                raise
+        try:
+            arrays = read_npz(io.BytesIO(pipe.read()), 1 << 34)
+        except NotOurArchive:  # nothing sent: the child failed or died
+            arrays = {}
+        for index in theirs:
+            params = {key.split("/", 1)[1]: value for key, value in arrays.items() if key.startswith(f"{index}/")}
+            results[index] = (float(arrays[f"{index}.mse"]) if f"{index}.mse" in arrays else
+                              entry.model_class.from_dict(params) if f"{index}.done" in arrays else tasks[index]())
+    finally:
+        pipe.close()
+        os.kill(child, signal.SIGKILL)  # done by now, or no longer wanted
+        os.waitpid(child, 0)
+    return first, [results[index] for index in range(len(tasks))]
 
 
 def fit_summary(entry, model, X, y, seed):
@@ -129,6 +204,18 @@ def plan(rows, features, seeds, folds):
     said = (f"{rows} training rows × {features} feature{'s' * (features != 1)} ({1 + seeds + folds} fits: the model, "
             f"{seeds} more seeds, {folds} folds)")
     return bounds.Plan(features, fits, said)
+
+
+def cost_note(entry, rows, seeds, folds, seconds):
+    """One line on what the fit, its further seeds and its folds took on a large split (``seconds``: the fit's, then
+    the seeds' and the folds', or the two together when they ran beside it on the other core)."""
+    said = f"{folds} cross-validation folds (cv.folds) on a seeded sample of {CV_MAX_ROWS:,} rows"
+    more, advice = (f"{seeds} more seed{'s' * (seeds != 1)} (seeds: {seeds + 1})", "; `seeds: 1` fits it once") \
+        if seeds else ("no more seeds (it takes none)", "")
+    head = f"note: fit@{entry.name}: {rows:,} training rows: the fit took {seconds[0]:.1f} s"
+    if len(seconds) == 2:
+        return f"{head}; {more} and {said} {seconds[1]:.1f} s more, beside it on the other core{advice}"
+    return f"{head}, {more}{f' {seconds[1]:.1f} s' if seeds else ''}, {said} {seconds[2]:.1f} s{advice}"
 
 
 def unconverged_warning(entry, model):
@@ -161,12 +248,40 @@ def main(argv=None):
 
     progress = StageProgress(f"fit@{entry.name}")
     fits = Fits(entry, params, progress)
+    costs = [model.cost(rows, X.shape[1], predicted) for rows, predicted in
+             plan(len(X), X.shape[1], len(extra_seeds), folds).fits_]
+    parallel = (None not in costs and sum(cost.seconds for cost in costs[1:]) >= PARALLEL_SECONDS
+                and (os.cpu_count() or 1) > 1 and folds <= len(X) // 2)
+    clock = [time.perf_counter()]
+
+    def head():
+        fitted_model = fits(X, y, "fit", "on the training split")
+        clock.append(time.perf_counter())
+        return fitted_model
+
     try:
-        model = fits(X, y, "fit", "on the training split")
-        others = {other: fits(X, y, f"seed {other}", f"with seed {other}", seed=other) for other in extra_seeds}
-        cv = cross_validation(fits, X, y, folds, seed)
+        if parallel:  # the model, its seeds and its folds at once: cross_validation hands over the folds
+            done = {}
+
+            def run_all(fold_tasks):
+                done["model"], results = in_parallel(entry, [lambda other=other: fits(
+                    X, y, f"seed {other}", f"with seed {other}", seed=other) for other in extra_seeds] + fold_tasks,
+                    [cost.seconds for cost in costs], head)
+                done["others"] = dict(zip(extra_seeds, results))
+                return results[len(extra_seeds):]
+
+            cv = cross_validation(fits, X, y, folds, seed, run_all)
+            model, others = done["model"], done["others"]
+        else:
+            model = head()
+            others = {other: fits(X, y, f"seed {other}", f"with seed {other}", seed=other) for other in extra_seeds}
+            clock.append(time.perf_counter())
+            cv = cross_validation(fits, X, y, folds, seed)
+        clock.append(time.perf_counter())
     finally:
         progress.close()
+    if len(X) > CV_MAX_ROWS:  # at this size the seeds and the folds cost real time: say how much
+        print(cost_note(entry, len(X), len(extra_seeds), folds, np.diff(clock)), file=sys.stderr)
     fitted = model_store.FittedModel(entry.name, model, cv, fit_summary(entry, model, X, y, seed), others)
     try:
         model_store.write(args.out, fitted)

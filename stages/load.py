@@ -14,6 +14,7 @@ outside the rest of their column. ``--summary`` writes these facts as JSON.
 """
 
 import sys
+from operator import itemgetter
 from pathlib import Path
 
 from project.files import write_json
@@ -43,7 +44,8 @@ def main(argv=None):
     check_training_split(table, data, train)
     facts, warnings = split_facts(table, data, train, test)
     for path, rows in ((args.train, train), (args.test, test)):  # everything is validated and computed: now write
-        write_split(path, table.names, [table.rows[row] for row in rows.tolist()], table.quoted)
+        write_split(path, table.names, itemgetter(*rows.tolist())(table.rows) if len(rows) > 1 else
+                    [table.rows[row] for row in rows.tolist()], table.quoted)
     if args.summary:
         write_json(args.summary, {"details": {"split": facts}})
     for warning in warnings:

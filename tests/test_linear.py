@@ -132,6 +132,7 @@ def test_from_dict_refuses_a_malformed_dict(bad, match):
         LeastSquares.from_dict(bad)
 
 
+@pytest.mark.parametrize("scale, shift", [(1e12, 0.0), (1e-13, 0.0), (1.0, 1e8), (1e99, 0.0)])
 def test_least_squares_is_right_at_any_scale_or_offset_of_a_feature(boston_split, scale, shift):
     # lstsq's singular-value cut-off is relative: an unscaled column far from the intercept's was cut.
     x, y, _, _ = boston_split
