@@ -161,6 +161,28 @@ class Estimator:
         return check_X(X, estimator=self, n_features=self.n_features_in_)
 
 
+def pieces_along(model, X, points=200):
+    """A model with ``abilities.pieces``, seen along one feature: (j, grid (points,), pieces (points, units),
+    total (points,)).
+
+    The feature j is the one along which the pieces vary most, the others held at their median over X
+    (n, d); with one feature that is the feature itself. ``total`` is ``model.predict``: the pieces' sum
+    plus the model's constant.
+    """
+    median = np.median(X, axis=0)
+
+    def along(j, grid):
+        rows = np.tile(median, (len(grid), 1))
+        rows[:, j] = grid
+        return rows
+
+    grids = [np.linspace(X[:, j].min(), X[:, j].max(), points) for j in range(X.shape[1])]
+    spread = [np.ptp(model.pieces(along(j, grid)), axis=0).sum() for j, grid in enumerate(grids)]
+    j = int(np.argmax(spread))
+    rows = along(j, grids[j])
+    return j, grids[j], model.pieces(rows), model.predict(rows)
+
+
 def clone(estimator):
     """A new unfitted estimator with the same settings (scikit-learn's ``clone``, for our models)."""
     return type(estimator)(**copy.deepcopy(estimator.get_params(deep=False)))

@@ -1,7 +1,7 @@
 """Stage `evaluate`: every model of models.yaml on the held-out split, beside the baseline and the exact answer.
 
     python -m stages.evaluate --models models.yaml --fitted models --train data/prepared/train.csv \
-        --test data/prepared/test.csv --metrics metrics --plots plots/evaluate --figures plots/figures
+        --test data/prepared/test.csv --metrics metrics --plots plots/evaluate
 
 Each model is rebuilt from its folder (models/<name>/, project/model_store.py) and predicts with its
 own ``predict``. Every score carries a bootstrap interval over the test rows, and every model's MSE
@@ -15,8 +15,8 @@ so no plot definition names a model):
                              (details.test_sampled_rows: the test rows scored, when a large split is sampled)
     metrics/cv.json          details.cv.<model>: the cross-validation on the training split
     metrics/fit.json         details.fit.<model>: what the fit says about itself (training MSE, iterations)
-    plots/evaluate/predictions.csv, response.csv, loss.csv
-    plots/figures/<model>/*.png: the pictures a model's abilities call for (the net's pieces)
+    plots/evaluate/predictions.csv, response.csv, loss.csv, and pieces.csv: a model that is a sum of pieces
+                             (the net), each piece and their sum along a feature
 """
 
 import sys
@@ -161,15 +161,25 @@ def check_prediction_work(fitted, n_train, n_test, n_response, limits):
     bounds.check_plan(fitted.entry, model, bounds.Plan(model.n_features_in_, work, said), limits)
 
 
-def draw_figures(fitted, X_train, y_train, features, target, folder):
-    """The pictures each model's abilities call for, under ``folder``/<model>/ (matplotlib only if one does)."""
-    folder.mkdir(parents=True, exist_ok=True)  # DVC's output, even when no model has a picture
-    for name, model in fitted.items():
-        if model.model.abilities.pieces:
-            from stages.figures import draw_activation, draw_pieces, save_figure
+def pieces_rows(fitted, X_train, features):
+    """The models whose abilities include `pieces`, each as its pieces and their sum along one feature (the one
+    they vary most along, the others at their median), long format: model, piece, feature, value, contribution.
+    The sum is the piece "sum + constant" (``predict``). Plot data DVC draws, as the other plots are."""
+    from fromzero.base import pieces_along
 
-            save_figure(draw_activation(model.model), folder / name / "activation.png")
-            save_figure(draw_pieces(model.model, X_train, y_train, features, target), folder / name / "pieces.png")
+    columns = {"model": [], "piece": [], "feature": [], "value": [], "contribution": []}
+    for name, model in fitted.items():
+        if not model.model.abilities.pieces:
+            continue
+        j, grid, pieces, total = pieces_along(model.model, X_train, points=RESPONSE_POINTS)
+        for label, values in [*((model.model.piece_label(unit), pieces[:, unit]) for unit in range(pieces.shape[1])),
+                              ("sum + constant", total)]:
+            columns["model"] += [name] * len(grid)
+            columns["piece"] += [label] * len(grid)
+            columns["feature"] += [features[j]] * len(grid)
+            columns["value"] += list(grid)
+            columns["contribution"] += list(values)
+    return columns
 
 
 def parse_arguments(argv):
@@ -180,7 +190,6 @@ def parse_arguments(argv):
     path_option(parser, "test", "the held-out split (CSV) every model is scored on")
     path_option(parser, "metrics", "the folder of the metrics it writes (test_mse, evaluate, cv, fit .json)")
     path_option(parser, "plots", "the folder of the plot data it writes (predictions, response, loss .csv)")
-    path_option(parser, "figures", "the folder of the models' pictures, one folder each")
     return parser.parse_args(argv)
 
 
@@ -227,7 +236,7 @@ def main(argv=None):
     write_columns(args.plots / "predictions.csv", prediction_rows(y_test, predictions))
     write_columns(args.plots / "response.csv", response_curves(X_train, fitted, features))
     write_columns(args.plots / "loss.csv", loss_rows(fitted), digits=8)
-    draw_figures(fitted, X_train, y_train, features, target, args.figures)
+    write_columns(args.plots / "pieces.csv", pieces_rows(fitted, X_train, features))
 
 
 if __name__ == "__main__":

@@ -151,10 +151,37 @@ class Templates:
             },
         }
 
+    def pieces(self):
+        """A model that is a sum of pieces (the net): each piece a thin line, their sum (+ the constant) thick and
+        dark, along the feature the pieces vary most; one panel per model and revision."""
+        is_sum = "datum.piece == 'sum + constant'"
+
+        def layer(test, **mark):
+            return {"transform": [{"filter": test}],
+                    "mark": {"type": "line", "tooltip": {"content": "data"}, **mark},
+                    "encoding": {"x": _axis(anchor("x"), anchor("x_label")),
+                                 "y": _axis(anchor("y"), anchor("y_label")),
+                                 "detail": {"field": "piece", "type": "nominal"}}}
+
+        return {
+            **self.header("thin lines: each piece k2·σ(k1·x + b1); thick: their sum plus the constant, the "
+                          "prediction; one row per revision"),
+            "facet": {"column": {"field": "model", "type": "nominal", "title": None,
+                                 "sort": {"field": "order", "op": "min"}},
+                      "row": _revision(None)},
+            "resolve": {"scale": {"y": "independent"}},
+            "spec": {
+                "width": 360, "height": 240,
+                "layer": [layer(f"!({is_sum})", strokeWidth=1.5, color="#8c8c8c", opacity=0.9),
+                          layer(is_sum, strokeWidth=3, color="#222222")],
+            },
+        }
+
     def all(self):
         """{file name: template}."""
         return {"loss.json": self.loss(), "predicted_vs_actual.json": self.predicted_vs_actual(),
-                "response.json": self.response(), "correlation.json": self.correlation()}
+                "response.json": self.response(), "correlation.json": self.correlation(),
+                "pieces.json": self.pieces()}
 
 
 def template_text(template):

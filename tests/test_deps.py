@@ -194,9 +194,11 @@ def test_help_explains_every_option_and_names_the_params_read(name, capsys):
     assert done.value.code == 0
     shown = capsys.readouterr().out
     options = [word for word in shlex.split(stages()[name]["cmd"]) if word.startswith("--")]
+    assert shown.startswith(f"usage: python -m {command_module(stages()[name]['cmd'])} ")  # how it is run
+    listed = shown.split("\noptions:\n", 1)[1]  # the options' own lines, not the usage line's
     for option in options:  # every option dvc.yaml passes has a line of help
-        line = next(line for line in shown.splitlines() if line.strip().startswith(option))
-        assert len(line.split(maxsplit=2)) == 3 or option in shown.split(line, 1)[1][:200], (option, shown)
+        line = next(line for line in listed.splitlines() if line.strip().startswith(option))
+        assert len(line.split(maxsplit=2)) == 3 or option in listed.split(line, 1)[1][:200], (option, shown)
     declared = declared_params(stages()[name])
     reads = shown.split("params it reads from --params: ", 1)[1] if "params it reads" in shown else ""
     if declared == ["params.yaml:*"]:

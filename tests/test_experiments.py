@@ -136,7 +136,7 @@ def test_plots_diff_renders_both_loss_curves_and_an_offline_page(lr_experiment):
     assert set(loss["revisions"]) == {"main", name}
     revs_in_data = {point["rev"] for point in loss["content"]["data"]["values"]}
     assert revs_in_data == {"main", name}
-    assert "Predicted vs actual (test split)" in rendered and "plots/figures/net/pieces.png" in rendered
+    assert "Predicted vs actual (test split)" in rendered and "A sum of simple pieces" in rendered
     dvc("plots", "diff", "main", name, cwd=repo)  # the page draws offline: .dvc/config's html_template
     page = (repo / "dvc_plots/index.html").read_text()
     assert "Training loss (log scale)" in page and "vegaEmbed(" in page

@@ -31,8 +31,12 @@ def test_every_stage_runs_and_evaluate_scores_every_listed_model(project):
     cv = metrics(project.root, "cv")
     assert set(cv) == set(names)
     assert all(fold["mse_min"] <= fold["mse_mean"] <= fold["mse_max"] for fold in cv.values())
-    for picture in ("plots/figures/net/pieces.png", "plots/figures/net/activation.png", "plots/eda/heatmap.png"):
+    for picture in ("plots/eda/heatmap.png", "plots/eda/scatter.png"):
         assert (project.root / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    pieces = (project.root / "plots/evaluate/pieces.csv").read_text().splitlines()
+    assert pieces[0] == "model,piece,feature,value,contribution"
+    # Every model whose class declares the ability, each of its units and their sum (the net: 4 units + 1).
+    assert {line.split(",")[0] for line in pieces[1:]} == {"net"} and len(pieces) == 1 + 5 * 100
     response = (project.root / "plots/evaluate/response.csv").read_text().splitlines()
     assert response[0] == "model,feature,value,predicted"
     assert {line.split(",")[0] for line in response[1:]} == set(names)
@@ -41,7 +45,7 @@ def test_every_stage_runs_and_evaluate_scores_every_listed_model(project):
     assert {tuple(line.split(",")[0:3:2]) for line in loss[1:]} == {("gd", "step"), ("net", "step"),
                                                                     ("random_search", "trial")}
     templates = {path.name for path in (project.root / "plots/templates").iterdir()}
-    assert templates == {"loss.json", "predicted_vs_actual.json", "response.json", "correlation.json"}
+    assert templates == {"loss.json", "predicted_vs_actual.json", "response.json", "correlation.json", "pieces.json"}
 
 
 def test_several_features_run_through_every_stage(project):

@@ -2,12 +2,14 @@
 
 Each is drawn from the run's files alone (the splits, the fitted models, their loss curves) and saved
 with ``save_figure``, so the same run gives the same bytes. The pictures the pipeline draws itself
-(plots/eda/, plots/figures/net/) are linked from the page, not redrawn.
+(plots/eda/) are linked from the page, not redrawn; the net's pieces (which the pipeline keeps as plot
+data, plots/evaluate/pieces.csv) are drawn here with stages/figures.py's own drawing.
 """
 
 import numpy as np
 
 from stages.figures import DATA_COLOR, TOTAL_COLOR, new_figure, save_figure, scatter_sample
+from tools.tutorial.net_pictures import draw_activation, draw_pieces
 from stages.style import model_colors
 from tools.results.tables import possessive
 from tools.tutorial.words import coefficient
@@ -137,6 +139,9 @@ PICTURES = {  # file name: how it is drawn (each a function of the run and the m
     "random_search.png": lambda run, colors, seen: draw_random_search(run, colors),
     "gradient_descent.png": lambda run, colors, seen: draw_gradient_descent(run, colors),
     "net.png": lambda run, colors, seen: draw_net(run, colors),
+    "activation.png": lambda run, colors, seen: draw_activation(run.models["net"].model),
+    "pieces.png": lambda run, colors, seen: draw_pieces(run.models["net"].model, *run.train, [run.feature],
+                                                        run.target),
 }
 
 

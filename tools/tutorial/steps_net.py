@@ -25,7 +25,7 @@ def net(run, gradients):
         "`σ(z) = 1 / (1 + e^(−z))`, a smooth step from 0 to 1,",
         "",
         picture("The sigmoid σ(z) = 1 / (1 + e^(−z)): a smooth step from 0 to 1, crossing 0.5 at z = 0",
-                "../plots/figures/net/activation.png"),
+                "tutorial/activation.png"),
         "",
         "and scales and shifts it: `f(x) = k2·σ(k1·x + b1) + b2`. Simple pieces, added up, draw complex curves. "
         f"The pipeline's net adds {counted(hidden, 'such piece')} (`{keys['hidden']}`), each with its own `k1`, "
@@ -35,7 +35,7 @@ def net(run, gradients):
         "",
         picture(f"Top: the {counted(hidden, 'learned piece')} k2·σ(k1·x + b1) along {run.feature}, each a scaled, "
                 f"shifted sigmoid. Bottom: their sum plus b2 over the training rows, a curve no single piece draws",
-                "../plots/figures/net/pieces.png"),
+                "tutorial/pieces.png"),
         "",
         f"On the test rows the net scores {score(row)}, the line {score(reference)}"
         + (": the lowest test MSE of the story. " if row["mse"] == lowest else ". ")
