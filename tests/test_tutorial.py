@@ -89,13 +89,29 @@ def test_every_picture_is_a_file_of_the_repository_with_alt_text():
     assert not unshown, f"docs/tutorial/ holds pictures the page does not show: {unshown}"
 
 
-def test_the_page_names_its_run():
-    import hashlib
+def test_the_page_names_its_run(tmp_path, monkeypatch):
+    """By a fingerprint of dvc.lock's params and outputs: it moves with an output's hash, not with a code hash."""
+    import yaml
+
+    from tools.tutorial import run as tutorial_run
 
     text = PAGE.read_text(encoding="utf-8")
     assert text.startswith("<!-- written by tools.tutorial;")
-    if outputs_here():
-        assert hashlib.sha256((ROOT / "dvc.lock").read_bytes()).hexdigest() in text
+    if not outputs_here():
+        return
+    assert f"fingerprint `{tutorial_run._lock_hash()[:16]}`" in text
+    lock = yaml.safe_load((ROOT / "dvc.lock").read_text())
+    monkeypatch.chdir(tmp_path)
+
+    def fingerprint(edit):
+        changed = yaml.safe_load(yaml.safe_dump(lock))
+        edit(changed["stages"]["eda"])
+        (tmp_path / "dvc.lock").write_text(yaml.safe_dump(changed))
+        return tutorial_run._lock_hash()
+
+    same = fingerprint(lambda stage: None)
+    assert fingerprint(lambda stage: stage["deps"][-1].update(md5="0" * 32)) == same  # eda's code: not the run
+    assert fingerprint(lambda stage: stage["outs"][0].update(md5="0" * 32)) != same  # an output: another run
 
 
 @needs_outputs
@@ -105,14 +121,9 @@ def test_a_number_moves_when_its_output_does(tmp_path):
     evaluate = json.loads(path.read_text())
     evaluate["details"]["test"]["knn"].update(mse=12.345, mse_low=6.789, mse_high=23.456)
     path.write_text(json.dumps(evaluate))
-    with open(tmp_path / "dvc.lock", "a", encoding="utf-8") as handle:
-        handle.write("# another run\n")
     result = tool("--out", "out", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "out" / "tutorial.md").read_text(encoding="utf-8")
-    import hashlib
-
-    assert hashlib.sha256((tmp_path / "dvc.lock").read_bytes()).hexdigest() in page
     assert "`knn` scores 12.3 [6.79, 23.5]" in page
 
 

@@ -16,7 +16,7 @@ Why a tool and not a DVC stage:
 
 What a tool gives up, it gets back the way docs/results.md does: tests/test_tutorial.py regenerates the
 page and its pictures from the committed outputs and fails when a byte differs, and the page names the
-run it describes by the params it shows and by dvc.lock's SHA-256 (a page cannot name the git commit it
+run it describes by the params it shows and by a fingerprint of dvc.lock's params and outputs (a page cannot name the git commit it
 is committed in: that commit's hash covers the page).
 
 One module per job: ``run`` (read the outputs: params, metrics, the splits, the fitted models,

@@ -40,7 +40,7 @@ class Run:
     names: dict  # {role: models.yaml name}: baseline, reference, knn, random_search, gd, net
     settings: dict  # {role: {argument: value}}: each model's settings as its fit got them
     keys: dict  # {role: {argument: params key}}: where each setting comes from ("knn.k", "lr")
-    lock: str  # dvc.lock's SHA-256
+    lock: str  # the run's fingerprint: the SHA-256 of dvc.lock's params and outputs
     columns: list  # the split's column names
     first_rows: list  # the first rows of the training split, as text cells
     train: tuple  # (X (n, 1), y (n,))
@@ -151,10 +151,19 @@ def _first_rows(path, count):
 
 
 def _lock_hash():
-    try:
-        return hashlib.sha256(LOCK.read_bytes()).hexdigest()
-    except FileNotFoundError:
-        raise UserError(f"{LOCK}: not found; the page names its run by it: run `dvc repro` first") from None
+    """A fingerprint of the run: the SHA-256 of what dvc.lock records of each stage's params and outputs (their
+    md5s), not of its code: an edit that leaves every output the same leaves the page describing the run."""
+    import json
+
+    from project.yamlfile import read_yaml
+
+    if not LOCK.is_file():
+        raise UserError(f"{LOCK}: not found; the page names its run by it: run `dvc repro` first")
+    stages = (read_yaml(LOCK) or {}).get("stages") or {}
+    run = {name: {"params": stage.get("params"), "outs": [(out.get("path"), out.get("md5")) for out in
+                                                         stage.get("outs") or []]}
+           for name, stage in sorted(stages.items()) if isinstance(stage, dict)}
+    return hashlib.sha256(json.dumps(run, sort_keys=True).encode()).hexdigest()
 
 
 def read_run():
