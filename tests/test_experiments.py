@@ -113,6 +113,7 @@ def test_report_calls_a_tiny_move_within_noise_and_shows_the_intervals(lr_report
     """lr=0.001 moves gd's test predictions (by up to ~0.7), but not beyond the noise of the split."""
     repo, result, text = lr_report
     assert result.returncode == 0, result.stderr
+    assert "**Gates: all passed**" in text and "beats `least_squares`" not in text  # the default gates
     gd, net = leaderboard_row(text, "gd"), leaderboard_row(text, "net")
     assert gd[column(text, "real change?")].startswith("within noise (ΔMSE +")
     assert net[column(text, "real change?")] == "–"  # the net did not move: no verdict
@@ -126,7 +127,7 @@ def test_report_calls_a_tiny_move_within_noise_and_shows_the_intervals(lr_report
     cv = json.loads((repo / "metrics/cv.json").read_text())["details"]["cv"]["net"]
     mean, std = (float(value) for value in net[column(text, "CV MSE (5 folds)")].split(" ± "))
     assert mean == pytest.approx(cv["mse_mean"], rel=1e-2) and std == pytest.approx(cv["mse_std"], rel=0.05)
-    assert net[column(text, "vs least squares")].startswith("-")  # the net's MSE is below the line's
+    assert net[column(text, "vs `least_squares`")].startswith("-")  # the net's MSE is below the line's
 
 
 def test_plots_diff_renders_both_loss_curves_and_an_offline_page(lr_experiment):
@@ -136,7 +137,7 @@ def test_plots_diff_renders_both_loss_curves_and_an_offline_page(lr_experiment):
     assert set(loss["revisions"]) == {"main", name}
     revs_in_data = {point["rev"] for point in loss["content"]["data"]["values"]}
     assert revs_in_data == {"main", name}
-    assert "Predicted vs actual (test split)" in rendered and "A sum of simple pieces" in rendered
+    assert "Predicted vs actual (test split)" in rendered and any(title.startswith("A sum of simple pieces") for title in rendered)
     dvc("plots", "diff", "main", name, cwd=repo)  # the page draws offline: .dvc/config's html_template
     page = (repo / "dvc_plots/index.html").read_text()
     assert "Training loss (log scale)" in page and "vegaEmbed(" in page
@@ -144,14 +145,13 @@ def test_plots_diff_renders_both_loss_curves_and_an_offline_page(lr_experiment):
 
 
 def test_gate_flag_fails_when_params_break_a_threshold(pipeline_repo):
-    assert report(pipeline_repo, "--check").returncode == 0  # the defaults pass every gate
+    # The defaults pass every gate (lr_report's run, with --check, exits 0).
     dvc("exp", "run", "-S", "gd.steps=10", cwd=pipeline_repo)  # far from converged: a real, gated regression
     result = report(pipeline_repo, "--check")
     assert result.returncode == 1
     assert "gate failed: gd test MSE is" in result.stderr
     assert "gate failed: gd test RMSE rose" in result.stderr
-    assert report(pipeline_repo).returncode == 0  # without --check the report is still written
-    text = (pipeline_repo / "report/report.md").read_text()
+    text = (pipeline_repo / "report/report.md").read_text()  # written all the same (exit 1 is the gate's)
     assert "❌ FAIL" in text
     # Ten steps leave gd far from the line: a move far beyond the noise of the split.
     assert leaderboard_row(text, "gd")[column(text, "real change?")].startswith("yes, worse (ΔMSE +")
@@ -168,13 +168,7 @@ def test_beats_reference_gate(pipeline_repo):
     assert "gate failed: random_search beats least_squares with 95 % confidence" in result.stderr
     text = (pipeline_repo / "report/report.md").read_text()
     assert "❌ FAIL: `random_search` beats `least_squares` with 95 % confidence" in text
-    assert "(must lie below 0)" in text
-
-    dvc("exp", "run", "-S", "gates.beats_reference=[]", cwd=pipeline_repo)
-    result = report(pipeline_repo, "--check")
-    assert result.returncode == 0, result.stderr
-    text = (pipeline_repo / "report/report.md").read_text()
-    assert "**Gates: all passed**" in text and "beats `least_squares`" not in text
+    assert "(must lie below 0)" in text  # with the default, empty list, every gate passes: lr_report's run
 
 
 def test_a_move_on_other_test_rows_is_not_paired():

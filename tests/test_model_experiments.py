@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from tests.conftest import dvc, metrics, stages_run
@@ -23,17 +24,17 @@ def test_more_columns_rerun_the_models_and_beat_one_column(pipeline_repo):
     after = scores(pipeline_repo)
     assert after["least_squares"]["mse"] < 0.75 * before["least_squares"]["mse"]
     assert after["gd"]["mse"] == pytest.approx(after["least_squares"]["mse"], rel=0.01)
-    assert json.loads((pipeline_repo / "models/net/model.json").read_text())["params"]["n_features_in"] == 2
+    assert int(np.load(pipeline_repo / "models/net/model.npz", allow_pickle=False)["n_features_in"]) == 2
 
 
 def test_autodiff_trains_the_same_net_and_lbfgs_trains_a_better_fit(pipeline_repo):
     manual = scores(pipeline_repo)["net"]
-    model = (pipeline_repo / "models/net/model.json").read_bytes()
+    model = (pipeline_repo / "models/net/model.npz").read_bytes()
     result = dvc("exp", "run", "-S", "net.gradients=autodiff", cwd=pipeline_repo)
     # The same gradient by another method trains the same net: its folder is byte-identical, so DVC
     # does not even rerun evaluate.
     assert stages_run(result.stdout) == {"check_params", "fit@net"}
-    assert (pipeline_repo / "models/net/model.json").read_bytes() == model
+    assert (pipeline_repo / "models/net/model.npz").read_bytes() == model
     assert scores(pipeline_repo)["net"] == manual
 
     train_mse = metrics(pipeline_repo, "fit")["net"]["train_mse"]

@@ -28,6 +28,9 @@ pytestmark = pytest.mark.pipeline
 
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 REQUIRED = os.environ.get("FROMZERO_REQUIRE_BROWSER") == "1"  # .ci/run sets it: there, a missing browser fails
+# dvc.yaml's data plots (those drawn from a template), each one plot on DVC's page.
+DATA_PLOTS = sum(isinstance(plot, dict) and "template" in next(iter(plot.values()))
+                 for plot in yaml.safe_load((ROOT / "dvc.yaml").read_text())["plots"])
 
 
 def test_the_committed_page_template_is_what_this_vl_convert_bundles():
@@ -84,7 +87,7 @@ def test_every_plot_on_dvcs_own_page_draws_offline(baseline_repo, tmp_path, comm
     html = page.read_text(encoding="utf-8")
     assert "cdn.jsdelivr" not in html and "<script src=" not in html  # nothing to fetch
     plot_ids = re.findall(r"vegaEmbed\('#([^']+)'", html)
-    assert len(plot_ids) == 4, plot_ids  # loss, predicted vs actual, response, correlation
+    assert len(plot_ids) == DATA_PLOTS, plot_ids  # loss, predicted vs actual, response, correlation, pieces
     images = re.findall(r'<img src="(static/[^"]+)"', html)  # DVC's image plots, copied beside the page
     assert images and all((out / image).is_file() for image in images), images
 
@@ -116,8 +119,9 @@ HOSTILE_REVISIONS = {
     "names the page's placeholders": "p{plot_divs}{scripts}<svg/onload=document.title='PWNED'>",
 }
 PLOT_FILES = ["plots/templates/loss.json", "plots/templates/predicted_vs_actual.json", "plots/templates/response.json",
-              "plots/templates/correlation.json", "plots/evaluate/loss.csv", "plots/evaluate/predictions.csv",
-              "plots/evaluate/response.csv", "plots/eda/ranking.csv", "plots/eda/heatmap.png"]
+              "plots/templates/correlation.json", "plots/templates/pieces.json", "plots/evaluate/loss.csv",
+              "plots/evaluate/predictions.csv", "plots/evaluate/response.csv", "plots/evaluate/pieces.csv",
+              "plots/eda/ranking.csv", "plots/eda/heatmap.png"]
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +192,7 @@ def test_a_hostile_revision_name_is_shown_as_text_and_runs_nothing(hostile_page,
     dom = render_offline(copy)
     assert re.search(r"<title>(.*?)</title>", dom).group(1) == "fromzero plots", case
     plot_ids = re.findall(r"vegaEmbed\('#([^']+)'", text)
-    assert len(plot_ids) == 4, plot_ids
+    assert len(plot_ids) == DATA_PLOTS, plot_ids
     marks = Marks(plot_ids)
     marks.feed(dom)
     assert all(marks.marks.get(plot, 0) > 0 for plot in plot_ids), marks.marks

@@ -112,7 +112,7 @@ def test_a_colleague_pulls_results_and_applies_an_experiment_from_s3(baseline_re
     dvc("push", "--run-cache", cwd=a)
     dvc("exp", "run", "--name", "lr-small", "-S", "lr=0.001", "-S", "gd.steps=2000", cwd=a)  # stops short
     exp_metrics = {path: (a / path).read_text() for path in ("metrics/evaluate.json", "metrics/fit.json")}
-    exp_model = (a / "models/gd/model.json").read_bytes()
+    exp_model = (a / "models/gd/model.npz").read_bytes()
     dvc("exp", "push", "origin", "lr-small", cwd=a)  # its git ref, and its outputs to the DVC remote
     keys = s3_keys(s3_endpoint)
     assert any(key.startswith("dvc/files/md5/") for key in keys), keys
@@ -120,7 +120,7 @@ def test_a_colleague_pulls_results_and_applies_an_experiment_from_s3(baseline_re
 
     # Clone B: a colleague with a fresh clone and their own (fake) credentials.
     b = fresh_clone(origin, tmp_path / "b")
-    assert not (b / "models/gd/model.json").exists()
+    assert not (b / "models/gd/model.npz").exists()
     set_credentials(b)
     dvc("pull", cwd=b)
     status = dvc("status", cwd=b).stdout
@@ -133,7 +133,7 @@ def test_a_colleague_pulls_results_and_applies_an_experiment_from_s3(baseline_re
     dvc("exp", "pull", "origin", "lr-small", cwd=b)
     assert "lr-small" in dvc("exp", "list", "--name-only", cwd=b).stdout
     dvc("exp", "apply", "lr-small", cwd=b)  # needs the experiment's models from the remote cache
-    assert (b / "models/gd/model.json").read_bytes() == exp_model
+    assert (b / "models/gd/model.npz").read_bytes() == exp_model
     for path, text in exp_metrics.items():
         assert (b / path).read_text() == text, path
     applied = json.loads((b / "metrics/evaluate.json").read_text())["details"]["test"]

@@ -31,7 +31,7 @@ from tools.sweep.cli import main
 from tools.sweep.grid import expand, experiment_name, split_grid
 from tools.sweep.leaderboard import leaderboard_markdown
 
-SWEEP = ["lr=0.1,0.01,0.001"]
+SWEEP = ["lr=0.1,0.001"]  # two runners: the fan-out and its equality with a serial sweep, at half the cost
 UNAFFECTED_BY_LR = {"load", "fit@knn", "fit@random_search", "fit@net"}  # restored from the run-cache, never rerun
 
 
@@ -666,7 +666,6 @@ def test_runners_fan_out_and_the_leaderboard_matches_a_serial_sweep(baseline_rep
         serial[setting] = json.loads(shown)["details"]["test"]
     serial_seconds = time.monotonic() - started
     fanned = {f"lr={row['params']['lr']}": row["metrics"] for row in rows[1:] if "lr" in row["params"]}
-    fanned["lr=0.01"] = next(row["metrics"] for row in rows[1:] if row["name"].endswith("lr-0.01"))
     assert fanned == serial
     print(f"\nfan-out: N={len(entries)} runners, {', '.join(f'{s:.1f}' for s in runner_seconds)} s each "
           f"(sum {sum(runner_seconds):.1f} s), collect {collect_seconds:.1f} s; serially in one clone "
