@@ -176,20 +176,31 @@ class BaselineRepo(tuple):
 
 
 @pytest.fixture(scope="session")
-def baseline_repo(tmp_path_factory):
-    """A committed copy of the project after a from-scratch `dvc repro` (built once per session)."""
-    repo = tmp_path_factory.mktemp("baseline") / "repo"
-    repo.mkdir()
-    copy_source_tree(repo)
-    git("init", "-q", "-b", "main", cwd=repo)
-    git("add", "-A", cwd=repo)
-    git("commit", "-q", "-m", "baseline", cwd=repo)
-    result = dvc("repro", cwd=repo)
-    # What a fresh clone's `dvc repro` changed in git: nothing, if the committed results reproduce.
-    changed_by_repro = git("status", "--porcelain", cwd=repo).stdout
-    git("add", "-A", cwd=repo)
-    git("commit", "-q", "--allow-empty", "-m", "baseline outputs", cwd=repo)
-    return BaselineRepo(repo, result.stdout, changed_by_repro)
+def baseline_repo(tmp_path_factory, worker_id):
+    """A committed copy of the project after a from-scratch `dvc repro`, built once per run: the first of the
+    test processes (pytest-xdist's workers) to need it builds it, the others wait and share it. Tests only read
+    it or copy it (``pipeline_repo``): DVC commands run in private copies, never two in one repository."""
+    import json
+
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    repo, facts = root / "baseline" / "repo", root / "baseline" / "facts.json"
+    with FileLock(str(root / "baseline.lock")):
+        if not facts.exists():
+            repo.mkdir(parents=True)
+            copy_source_tree(repo)
+            git("init", "-q", "-b", "main", cwd=repo)
+            git("add", "-A", cwd=repo)
+            git("commit", "-q", "-m", "baseline", cwd=repo)
+            result = dvc("repro", cwd=repo)
+            # What a fresh clone's `dvc repro` changed in git: nothing, if the committed results reproduce.
+            changed_by_repro = git("status", "--porcelain", cwd=repo).stdout
+            git("add", "-A", cwd=repo)
+            git("commit", "-q", "--allow-empty", "-m", "baseline outputs", cwd=repo)
+            facts.write_text(json.dumps({"output": result.stdout, "changed": changed_by_repro}))
+    found = json.loads(facts.read_text())
+    return BaselineRepo(repo, found["output"], found["changed"])
 
 
 @pytest.fixture

@@ -77,8 +77,8 @@ def line_and_symbol_styles(spec):
 
 
 @pytest.mark.pipeline
-def test_dvc_draws_log_losses_the_diagonal_the_model_colours_and_the_yardsticks_under_the_models(baseline_repo):
-    repo, _ = baseline_repo
+def test_dvc_draws_log_losses_the_diagonal_the_model_colours_and_the_yardsticks_under_the_models(pipeline_repo):
+    repo = pipeline_repo
     shown = json.loads(dvc("plots", "show", "--json", cwd=repo).stdout)
     specs = {title: entries[0]["content"] for title, entries in shown["data"].items()
              if entries[0]["type"] == "vega"}

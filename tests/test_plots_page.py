@@ -78,9 +78,9 @@ def render_offline(page):
 
 
 @pytest.mark.parametrize("command", [["plots", "show"], ["plots", "diff", "HEAD~1"]])
-def test_every_plot_on_dvcs_own_page_draws_offline(baseline_repo, tmp_path, command):
+def test_every_plot_on_dvcs_own_page_draws_offline(pipeline_repo, tmp_path, command):
     require_browser()
-    repo, _ = baseline_repo
+    repo = pipeline_repo
     out = tmp_path / "page"
     dvc(*command, "--out", str(out), cwd=repo)
     page = out / "index.html"
