@@ -7,6 +7,7 @@ commit. ``python -m tests.test_dvc_messages`` prints the table for docs/troubles
 """
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -106,15 +107,19 @@ def test_an_exp_run_blocked_by_a_running_repro(pipeline_repo):
     """DVC's words when another DVC command holds the outputs, and what the blocked run has done already."""
     repo = pipeline_repo
     committed = (repo / "params.yaml").read_bytes()
-    running = subprocess.Popen([sys.executable, "-m", "dvc", "repro", "-f"], cwd=repo, env=dvc_env(),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # A long stage holds the outputs for as long as the test needs, whatever the machine's load (a whole
+    # `repro -f` once finished before the blocked run reached its lock): the net at 300,000 steps (minutes, within the limits), then Ctrl-C.
+    (repo / "params.yaml").write_bytes(committed.replace(b"steps: 2000", b"steps: 300000", 1))
+    running = subprocess.Popen([sys.executable, "-m", "dvc", "repro", "-f", "fit@net"], cwd=repo, env=dvc_env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     for line in running.stdout:
-        if "Running stage 'load'" in line:
+        if "Running stage 'fit@net'" in line:
             break
     blocked = dvc("exp", "run", "-S", "lr=0.02", cwd=repo, check=False)
     said = blocked.stdout + blocked.stderr
+    os.killpg(running.pid, signal.SIGINT)  # Ctrl-C, as a terminal sends it: DVC and its stage
     running.communicate(timeout=300)
-    assert "is busy, it is being blocked by:" in said and "repro -f" in said, said
+    assert "is busy, it is being blocked by:" in said and "repro -f fit@net" in said, said
     assert (repo / "params.yaml").read_bytes() != committed  # the blocked run wrote its -S value anyway
     recipe = subprocess.run(RECIPE, shell=True, cwd=repo, env=dvc_env(), capture_output=True, text=True)
     assert recipe.returncode == 0, recipe.stdout + recipe.stderr
