@@ -198,7 +198,8 @@ def test_a_stage_whose_dvc_is_killed_stops_and_never_overwrites_the_restored_wor
             break
     deadline, stage = time.monotonic() + 30, None
     while stage is None and time.monotonic() < deadline:  # DVC prints the command, then starts it
-        stage = next((pid for pid in children(process.pid) if b"stages.fit" in cmdline(pid)), None)
+        # the Python process itself, not the `sh -c` DVC may start it through (a shell uses no CPU)
+        stage = next((pid for pid in children(process.pid) if b"stages.fit" in cmdline(pid).split(b"\0")), None)
         time.sleep(0.05)
     assert stage is not None, "fit@net never started"
     wait_for_cpu(stage, 2.0)
