@@ -59,17 +59,6 @@ def column(text, header):
     return next(i for i, name in enumerate(headers) if name.startswith(header))
 
 
-def test_a_smaller_rate_with_the_default_cap_converges_to_the_same_line_in_more_steps(pipeline_repo):
-    from tests.conftest import metrics
-
-    before = metrics(pipeline_repo, "fit")["gd"]
-    result = dvc("exp", "run", "-S", "lr=0.001", cwd=pipeline_repo)
-    assert {"check_params", "fit@gd"} <= stages_run(result.stdout)
-    after = metrics(pipeline_repo, "fit")["gd"]
-    assert after["converged"] and after["n_iter"] > 5 * before["n_iter"]  # a tenth of the rate: ~10x the steps
-    assert after["train_mse"] == before["train_mse"]  # ... to the same least-squares line
-
-
 def test_lr_experiment_reruns_only_the_stages_that_read_lr(lr_experiment):
     _, _, output = lr_experiment
     # check_params reads the whole params file, so it reruns on any change; its output never changes.
@@ -209,7 +198,18 @@ def experiments(repo):
     return found
 
 
-def test_a_queued_sweep_on_two_workers_matches_each_run_alone(pipeline_repo):
+def test_a_queued_sweep_on_two_workers_matches_each_run_alone_and_fits_the_readmes_160_columns(pipeline_repo):
+    """Three things on one repository, as they build on each other (each `dvc exp run` costs seconds):
+    `dvc queue start -j 2` gives what each experiment gives alone; lr=0.001 alone, with the default cap,
+    converges to the same least-squares line in ~10x the steps; and the README's `dvc exp show`, as printed,
+    fits 160 columns with every model's score once an experiment also changes the data."""
+    import re
+    import shlex
+    import subprocess
+
+    from tests.conftest import ROOT, dvc_env, metrics, model_names
+
+    before_gd = metrics(pipeline_repo, "fit")["gd"]
     dvc("exp", "run", "--queue", "-S", "lr=0.1,0.001", cwd=pipeline_repo)  # two workers, two experiments
     dvc("queue", "start", "-j", "2", cwd=pipeline_repo)
     deadline = time.monotonic() + 600
@@ -222,29 +222,24 @@ def test_a_queued_sweep_on_two_workers_matches_each_run_alone(pipeline_repo):
     assert status.count("Success") == 2, status
     queued = {lr: (gd, evaluate) for lr, gd, evaluate in experiments(pipeline_repo).values()}
     assert set(queued) == {0.1, 0.001}
-    for lr in (0.001,):  # one of the two run again alone: the other worker's neighbour changed nothing
-        before = set(experiments(pipeline_repo))
-        dvc("exp", "run", "-S", f"lr={lr}", cwd=pipeline_repo)
-        (alone,) = set(experiments(pipeline_repo)) - before
-        _, gd, evaluate = experiments(pipeline_repo)[alone]
-        assert (gd, evaluate) == queued[lr], lr
     steps = {lr: gd["n_iter"] for lr, (gd, _) in queued.items()}
     assert steps[0.1] < steps[0.001]  # a larger rate converges in fewer steps
 
+    # lr=0.001 again, alone and forced (the queue filled the run-cache, which would answer instead): the other
+    # worker's neighbour changed nothing
+    before = set(experiments(pipeline_repo))
+    result = dvc("exp", "run", "--force", "-S", "lr=0.001", cwd=pipeline_repo)
+    assert {"check_params", "fit@gd"} <= stages_run(result.stdout)
+    (alone,) = set(experiments(pipeline_repo)) - before
+    _, gd, evaluate = experiments(pipeline_repo)[alone]
+    assert (gd, evaluate) == queued[0.001]
+    after_gd = metrics(pipeline_repo, "fit")["gd"]
+    assert after_gd["converged"] and after_gd["n_iter"] > 5 * before_gd["n_iter"]  # a tenth of the rate
+    assert after_gd["train_mse"] == before_gd["train_mse"]  # ... to the same least-squares line
 
-def test_the_readmes_first_comparison_fits_160_columns_with_every_models_score(pipeline_repo):
-    """The README's `dvc exp show` command, as printed, after two experiments: no cut header, every model."""
-    import re
-    import shlex
-    import subprocess
-
-    from tests.conftest import ROOT, dvc_env, model_names
-
+    # the README's first comparison
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     (command,) = re.findall(r"^(dvc exp show .*)$", readme.split("## Compare experiments", 1)[1], flags=re.M)[:1]
-    dvc("exp", "run", "-S", "lr=0.001", cwd=pipeline_repo)
-    run(["git", "checkout", "HEAD", "--", "params.yaml"], cwd=pipeline_repo)
-    dvc("repro", cwd=pipeline_repo)
     dvc("exp", "run", "-S", "data.features=[RM,LSTAT]", cwd=pipeline_repo)
     words = shlex.split(command)
     assert words[:3] == ["dvc", "exp", "show"]
@@ -256,4 +251,4 @@ def test_the_readmes_first_comparison_fits_160_columns_with_every_models_score(p
     header = next(line for line in lines if "Experiment" in line)
     assert {f"mse.{name}" for name in model_names()} <= set(header.split()), header
     assert {"lr", "data.features"} <= set(header.split()), header
-    assert len([line for line in lines if "[" in line and "]" in line]) >= 2  # both experiments are rows
+    assert len([line for line in lines if "[" in line and "]" in line]) >= 2  # the experiments are rows
