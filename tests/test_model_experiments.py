@@ -14,9 +14,14 @@ def scores(repo):
     return metrics(repo, "test")
 
 
-def test_more_columns_rerun_the_models_and_beat_one_column(pipeline_repo):
+def test_more_columns_rerun_the_models_and_beat_one_column_with_the_numbers_docs_results_shows(pipeline_repo):
+    from tests.test_results import configuration
+    from tools.results import runs
+
     before = scores(pipeline_repo)
-    result = dvc("exp", "run", "-S", "data.features=[RM,LSTAT]", cwd=pipeline_repo)
+    _, overrides = runs.CONFIGURATIONS["rm_lstat"]  # data.features=[RM,LSTAT]: the run docs/results.md shows
+    result = dvc("exp", "run", *[arg for item in overrides for arg in ("-S", item)], cwd=pipeline_repo)
+    assert runs.read_metrics(pipeline_repo) == {kind: configuration("rm_lstat")[kind] for kind in runs.METRICS}
     # Every stage reads data.features; load reruns but its split holds every column, so its bytes and
     # everything keyed on them alone stay; the models and their scores move.
     assert {"eda", "evaluate", *(f"fit@{name}" for name in ("least_squares", "knn", "random_search", "gd", "net"))} \
