@@ -86,6 +86,24 @@ class ModelEntry:
             raise UserError(f"{self.source}: {self.name}: {error}") from None
         return model_class
 
+    def mismatch(self, params, source="params.yaml"):
+        """Why the params keys this entry names cannot be its class's settings (None: they can). A section or a
+        top-level key the class does not take would be a TypeError deep in a stage, or silently dropped."""
+        arguments = self.model_class._param_names()
+        takes = ", ".join(name for name in arguments if name != "seed") or "no settings"
+        for argument, key in self.top_level_keys.items():
+            if argument not in arguments:
+                return (f"{self.source}: {self.name}.params names {key!r}, but {self.class_name} has no argument "
+                        f"{argument!r} (it takes: {takes})")
+        for key in self.section_keys:
+            section = params.get(key)
+            extra = sorted(map(str, set(section) - set(self.section_arguments()))) if isinstance(section, dict) else []
+            if extra:
+                return (f"{self.source}: {self.name}.params = {list(self.params)}: {source}'s {key!r} holds "
+                        f"{', '.join(extra)}, which {self.class_name} does not take (it takes: {takes}); give the model "
+                        "a section of its own")
+        return None
+
     def settings(self, params):
         """The constructor's keyword arguments from the validated params: {argument: value}.
 
@@ -93,6 +111,9 @@ class ModelEntry:
         ARGUMENT_NAMES' name for it); `seed` goes to every class that takes one.
         """
         arguments = self.model_class._param_names()
+        problem = self.mismatch(params)
+        if problem:
+            raise UserError(problem)
         settings = {}
         for key in self.section_keys:
             settings.update(params.get(key) or {})

@@ -143,6 +143,9 @@ def validate_whole(raw, registry, source="params.yaml"):
     the section of every model of models.yaml present (DVC's params deps name it). The params, nested."""
     params = validate(raw, schema_for(registry), source=source)
     for entry in registry:
+        problem = entry.mismatch(raw, source)
+        if problem:
+            raise UserError(problem)
         for key in entry.section_keys:
             if not isinstance(raw.get(key), dict):
                 raise UserError(f"{source}: missing section {key!r}, which models.yaml's {entry.name} reads; add its "
@@ -161,6 +164,11 @@ def check_data_file(params, source="params.yaml", root="."):
         raise UserError(f"{source}: data.csv = {csv!r} is a directory; point it at the CSV file itself")
     if not os.path.exists(path):
         raise UserError(f"{source}: data.csv = {csv!r}: no such file; point it at your CSV")
+    import stat
+
+    if not stat.S_ISREG(os.stat(path).st_mode):  # /dev/zero or a FIFO: DVC would hash it forever, silently
+        raise UserError(f"{source}: data.csv = {csv!r} is not a regular file (a device or a pipe?); point it at "
+                        "the CSV file itself")
 
 
 def read_params(path="params.yaml", keys=None, *, registry=None, entries=()):

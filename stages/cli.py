@@ -16,7 +16,7 @@ from pathlib import Path
 
 from project.errors import UserError
 
-__all__ = ["Interrupted", "UserError", "name_stage", "path_option", "stage_arguments", "stage_main", "stage_parser"]
+__all__ = ["Interrupted", "UserError", "guard_the_start", "name_stage", "path_option", "stage_arguments", "stage_main", "stage_parser"]
 
 # What is true of the outputs after an interruption: every write goes to a temporary file first, so each
 # output is the old file or the new one, never half of either; under DVC, DVC removed the stage's old
@@ -50,6 +50,23 @@ def name_stage(name):
         _NAMES[-1] = name
 
 
+def guard_the_start():
+    """Ctrl-C before ``stage_main`` takes over (while the stage imports numpy) or after it is done: the same
+    one line and exit 130, not a KeyboardInterrupt's traceback (a loaded machine once showed one: DVC passed
+    Ctrl-C to a stage that was still starting)."""
+    _install(signal.SIGINT, _interrupted_outside_main)
+
+
+def _interrupted_outside_main(signum, frame):
+    argv = sys.orig_argv[sys.orig_argv.index("-m") + 1:] if "-m" in sys.orig_argv else ["stages"]
+    name = argv[0].rsplit(".", 1)[-1]
+    name = f"{name}@{argv[1]}" if name == "fit" and len(argv) > 1 else name
+    try:
+        os.write(2, f"error: {name}: interrupted by SIGINT (Ctrl-C); {after_interrupt()}\n".encode())
+    finally:
+        os._exit(130)  # nothing of the stage's work is under way: no temporary to remove
+
+
 def _raise_interrupted(signum, frame):
     why = _WHY.pop(signum, None)
     raise Interrupted(why or ("interrupted by SIGTERM", 143))
@@ -62,6 +79,7 @@ def stage_main(main):
     def wrapper(argv=None):
         _NAMES.append(_stage_name(main))
         previous = {signum: _install(signum, _raise_interrupted) for signum in (signal.SIGTERM, signal.SIGALRM)}
+        previous[signal.SIGINT] = _install(signal.SIGINT, signal.default_int_handler)  # Ctrl-C: KeyboardInterrupt
         _watch_parent()
         try:
             status = main(argv)

@@ -355,10 +355,17 @@ def test_paths_that_are_not_files(project, capsys, tmp_path):
         assert run(project, "load") == 1
         assert words in only_error_line(capsys)
         assert_untouched(project)
-    project.set("data.csv", str(tmp_path))
-    assert check_params.main(["--params", project.path("params.yaml"), "--models", str(ROOT / "models.yaml"),
-                              "--out", project.path("params.ok")]) == 1
-    assert "is a directory; point it at the CSV file itself" in only_error_line(capsys)
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    # check_params refuses them before DVC hashes its deps: on /dev/zero or a pipe that never ends (a pass of
+    # issue 23: `dvc repro` spun with no output)
+    for target, words in ((str(tmp_path), "is a directory; point it at the CSV file itself"),
+                          ("/dev/zero", "is not a regular file (a device or a pipe?)"),
+                          (str(fifo), "is not a regular file (a device or a pipe?)")):
+        project.set("data.csv", target)
+        assert check_params.main(["--params", project.path("params.yaml"), "--models", str(ROOT / "models.yaml"),
+                                  "--out", project.path("params.ok")]) == 1
+        assert words in only_error_line(capsys)
 
 
 @pytest.mark.parametrize("text, words", [

@@ -64,6 +64,22 @@ def test_a_signal_mid_fit_is_one_line_no_traceback_and_the_old_outputs_stay(proj
     assert not [path for path in project.root.rglob("*.tmp")]
 
 
+@pytest.mark.parametrize("code", [
+    # between `python -m stages.x` importing the package and the stage's own handling (imports under way)
+    "import stages; os.kill(os.getpid(), signal.SIGINT); time.sleep(10)",
+    # after the stage's main returned
+    "import stages; from stages.cli import stage_main; stage_main(lambda argv: 0)(); "
+    "os.kill(os.getpid(), signal.SIGINT); time.sleep(10)",
+])
+def test_ctrl_c_while_a_stage_starts_or_ends_is_the_same_one_line(code):
+    """Under load, DVC passed Ctrl-C to a stage still importing numpy: a KeyboardInterrupt traceback."""
+    result = subprocess.run([sys.executable, "-c", f"import os, signal, sys, time; sys.argv = ['-m']; {code}"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 130, result.stderr
+    assert result.stderr.splitlines() == [f"error: stages: interrupted by SIGINT (Ctrl-C); no output is "
+                                          "half-written: each is its old file or its new one"]
+
+
 def wait_for_cpu(pid, seconds, timeout=120):
     """Wait until the process has used ``seconds`` of CPU: a point in its run that does not move with the load
     (a fixed sleep did, and a loaded machine once signalled a stage before it had started: issue 23)."""

@@ -11,6 +11,7 @@ import pytest
 from project.errors import UserError
 from project.models import parse_entry, read_models
 from project.params import read_params
+from project.yamlfile import read_yaml
 from tests.conftest import ROOT
 from tests.test_linear import boston_xy
 
@@ -83,6 +84,28 @@ def test_a_class_that_is_no_model_is_refused_before_anything_calls_it(class_name
     with pytest.raises(UserError) as raised:
         entry.model_class
     assert words in str(raised.value), raised.value
+
+
+@pytest.mark.parametrize("params_keys, words", [
+    (["data"], "'data' holds csv, features, target, test_size, which KNearestNeighbors does not take (it takes: k)"),
+    (["cv"], "'cv' holds folds, which KNearestNeighbors does not take"),
+    (["gd"], "'gd' holds standardize, steps, tol, which KNearestNeighbors"),  # once silently dropped: k = 3
+    (["knn", "lr"], "knn2.params names 'lr', but KNearestNeighbors has no argument 'learning_rate' (it takes: k)"),
+])
+def test_an_entry_whose_params_its_class_does_not_take_is_refused_by_check_params(project, capsys, params_keys,
+                                                                                    words):
+    """An issue-23 pass: a traceback in fit (TypeError), or a section's keys silently dropped."""
+    from stages import check_params
+
+    models = project.root / "models.yaml"
+    models.write_text((ROOT / "models.yaml").read_text() + "  knn2:\n    class: KNearestNeighbors\n    code: "
+                      f"fromzero/neighbors.py\n    params: [{', '.join(params_keys)}]\n")
+    assert check_params.main(["--params", project.path("params.yaml"), "--models", str(models), "--out",
+                              project.path("params.ok")]) == 1
+    line = capsys.readouterr().err.strip()
+    assert line.startswith("error: check_params: ") and words in line and "\n" not in line, line
+    with pytest.raises(UserError, match="does not take|has no argument"):  # ... and fit, run by hand
+        read_models(models).entries["knn2"].settings(read_yaml(ROOT / "params.yaml"))
 
 
 @pytest.mark.parametrize("name", list(ENTRIES))

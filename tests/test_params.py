@@ -62,6 +62,9 @@ def test_the_repositorys_params_are_valid():
     ("random_search.high", 2**63, "random_search.high = 9223372036854775808 is not allowed"),
     ("limits.memory_gib", 0, "limits.memory_gib = 0 is not allowed: must be one of auto or a finite number > 0"),
     ("limits.minutes", "ten", "limits.minutes = 'ten' is not allowed"),
+    # beyond a year the stage's timer overflowed the system's (a traceback, found by issue 23's own pass)
+    ("limits.minutes", 1e10, "limits.minutes = 10000000000.0 is not allowed: must be a finite number > 0 and <= "
+                             "525600"),
     ("random_search.trials", 0, "random_search.trials = 0 is not allowed"),
     ("gates.max_mse_ratio", {"nett": 1.0}, "did you mean 'net'?"),
     ("gates.max_mse_ratio", {"net": "x"}, "gates.max_mse_ratio.net = 'x' is not allowed"),

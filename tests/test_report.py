@@ -497,8 +497,9 @@ def scratch_repo(tmp_path_factory):
         shutil.copy(ROOT / name, repo / name)
     (repo / "dvc.yaml").write_text(textwrap.dedent("""\
         stages:
-          shown:  # never run: declares the params `dvc params diff` compares
+          shown:  # never run (frozen, so `dvc status` passes it): declares the params `dvc params diff` compares
             cmd: "true"
+            frozen: true
             params: [lr, data.csv, data.features]
         metrics: [metrics/evaluate.json, metrics/cv.json, metrics/eda.json]
         plots:
@@ -759,3 +760,17 @@ def test_dvc_gets_the_base_as_a_commit_and_the_report_shows_its_name_as_text(tmp
     assert asked == [commit, commit, commit]  # params diff, metrics diff, plots diff
     assert text.split("\n")[1] == f"# fromzero: this change against {code(name, cell=False)} ({commit[:7]})"
     assert_data_stays_data(text.split("\n", 1)[1], ["PWNED"])
+
+
+@pytest.mark.pipeline
+def test_outputs_older_than_params_yaml_are_refused_not_reported(pipeline_repo):
+    """Issue 23's own pass: knn.k changed and no `dvc repro`; --check passed, the report showing knn.k 3 → 1
+    beside knn "unchanged" (the old scores)."""
+    params = pipeline_repo / "params.yaml"
+    params.write_text(params.read_text().replace("\n  k: 3", "\n  k: 1", 1))
+    result = run_report(pipeline_repo, "--base", "HEAD", "--check")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        "error: report: the workspace's outputs are out of date (`dvc status`: check_params, fit@knn changed since "
+        "they ran); run `dvc repro` first, so the report scores what params.yaml says"]
+    assert not (pipeline_repo / "report").exists()

@@ -63,7 +63,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from project.commands import resolve_revision
+from project.commands import dvc_json, resolve_revision
 from project.errors import UserError
 from project.models import read_models
 from project.params import read_params
@@ -113,6 +113,18 @@ def arguments(argv):
     return parser.parse_args(argv)
 
 
+def refuse_stale_outputs():
+    """The report reads the workspace's outputs: if params.yaml, the data or the code changed since they were
+    made (or dvc.lock is gone), it would show the new params beside the old scores and pass the gates on them."""
+    if not (Path("dvc.yaml").is_file() and Path(".dvc").is_dir()):
+        return  # outputs made by hand, outside DVC: nothing says what they came from
+    stale = sorted(dvc_json("status"))
+    if stale:
+        listed = ", ".join(stale[:4]) + (f" and {len(stale) - 4} more" if len(stale) > 4 else "")
+        raise UserError(f"the workspace's outputs are out of date (`dvc status`: {listed} changed since they ran); run "
+                        "`dvc repro` first, so the report scores what params.yaml says")
+
+
 def draw_pictures(found, predictions, revision, scratch):
     """Every picture of the report, drawn into ``scratch``: [Picture]."""
     colors = found.colors
@@ -132,6 +144,7 @@ def write_report(argv=None):
 
     registry = read_models(args.models)
     params = read_params(args.params, keys=READS, registry=registry)
+    refuse_stale_outputs()
     revision = resolve_revision(args.base)
     found, predictions = gather(args.base, revision, registry, params, model_colors(list(registry.entries)))
 
