@@ -15,6 +15,7 @@ import difflib
 import math
 
 from fromzero.errors import SettingError
+from fromzero.settings import SEED
 from project.errors import UserError
 from project.schema import CORE, RENAMED, Optional, gates_schema, model_schema, schema_for
 from project.yamlfile import Unrepresentable, load_yaml, read_yaml, shown
@@ -142,6 +143,10 @@ def validate_whole(raw, registry, source="params.yaml"):
     """The whole file as check_params holds it (and a sweep holds each point): every key known and allowed, and
     the section of every model of models.yaml present (DVC's params deps name it). The params, nested."""
     params = validate(raw, schema_for(registry), source=source)
+    last_seed = params["seed"] + params["seeds"] - 1  # seed, seed + 1, ...: every one a seed the split can take
+    if last_seed > SEED.high:
+        raise UserError(f"{source}: seed = {params['seed']} with seeds = {params['seeds']} is not allowed: the runs "
+                        f"use seed to seed + seeds - 1 = {last_seed}, above {SEED.high}; lower seed")
     for entry in registry:
         problem = entry.mismatch(raw, source)
         if problem:

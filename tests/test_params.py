@@ -115,7 +115,7 @@ def test_missing_key_and_broken_yaml(project, capsys):
 @pytest.mark.parametrize("key, value", [("net.batch_size", "auto"), ("net.batch_size", 0), ("net.batch_size", 512),
                                         ("net.gradients", "autodiff"), ("net.optimizer", "lbfgs"),
                                         ("data.features", ["RM", "LSTAT"]), ("gates.beats_reference", ["net"]),
-                                        ("seed", 2**32 - 1), ("random_search.low", -10**9)])
+                                        ("seed", 2**32 - 5), ("random_search.low", -10**9)])  # with seeds: 5
 def test_new_values_that_are_allowed(project, key, value):
     project.set(key, value)
     params = read_params(project.path("params.yaml"))
@@ -212,3 +212,15 @@ def test_every_reader_refuses_them_alike(project, capsys, name, make, words):
     assert all(word in line for word in words), line
     with pytest.raises(UserError, match="an anchor or alias"):
         parse_override("data.features=" + alias_bomb().split("\n", 1)[0].split(": ", 1)[1])
+
+
+def test_the_last_seed_of_seeds_is_one_the_split_takes(project, capsys):
+    """The documented largest seed with seeds: 5 passed check_params, then fit@random_search refused a seed
+    nobody wrote (4294967296): issue 23's own pass."""
+    project.set("seed", 2**32 - 1)
+    assert run_check(project) == 1
+    assert only_error_line(capsys).endswith(
+        "params.yaml: seed = 4294967295 with seeds = 5 is not allowed: the runs use seed to seed + seeds - 1 = "
+        "4294967299, above 4294967295; lower seed")
+    project.set("seed", 2**32 - 5)  # the last of five: the largest seed there is
+    assert run_check(project) == 0

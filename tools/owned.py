@@ -81,7 +81,7 @@ def check(path, tool):
         raise OwnedError(f"{path}: cannot read it to see who wrote it: {error.strerror}") from None
     if len(data) > MAX_CHECKED_BYTES or not _carries_mark(data, path, tool):
         sign = f'"{JSON_KEY}": "{tool}"' if Path(path).suffix.lower() == ".json" else f"a first line {mark(tool)} ..."
-        raise OwnedError(f"{path}: exists and {tool} did not write it (no {sign}); "
+        raise OwnedError(f"{path}: exists and {tool} did not write it (it lacks {sign}); "
                          "refusing to replace it: remove it or choose another path")
 
 
