@@ -1,8 +1,8 @@
 """docs/tutorial.md is generated: the page and its pictures are what tools.tutorial makes of the committed outputs.
 
-Fast: regenerated from this checkout's outputs into a temporary folder, byte for byte (skipped where the
-DVC-tracked outputs, models/ and data/prepared/, are absent, as in a fresh clone before `dvc repro`: the
-pipeline tier covers that case); every picture it shows is a file of the repository with alt text; a
+Fast: regenerated from this checkout's outputs into a temporary folder, byte for byte (where the
+DVC-tracked outputs, models/ and data/prepared/, are absent, as in a fresh clone before `dvc repro`, from the
+suite's one reproduced copy of the project instead); every picture it shows is a file of the repository with alt text; a
 number moves when its output does; the tie count on a case worked by hand; refusals as one line, with
 nothing written. Pipeline tier: a fresh copy's `dvc repro` gives the committed page and pictures byte for
 byte, and `dvc exp run -S knn.k=5` or `-S lr=0.001` changes exactly the sections and pictures that read it.
@@ -37,8 +37,11 @@ def outputs_here():
     return (ROOT / "models").is_dir() and (ROOT / "data" / "prepared" / "train.csv").is_file()
 
 
-needs_outputs = pytest.mark.skipif(not outputs_here(), reason="no models/ or data/prepared/ here: run `dvc repro` "
-                                   "(the pipeline tier checks the page in a reproduced copy)")
+@pytest.fixture(scope="module")
+def outputs_root(request):
+    """Where the outputs the tool reads are: this checkout, or (a fresh clone keeps them in DVC's cache, not in
+    git) the suite's reproduced copy of it, whose outputs are the same bytes (tests/test_reproducibility.py)."""
+    return ROOT if outputs_here() else request.getfixturevalue("baseline_repo")[0]
 
 
 def files(folder):
@@ -48,23 +51,22 @@ def files(folder):
     return found
 
 
-def copy_inputs(destination):
+def copy_inputs(destination, root):
     for name in INPUTS:
-        source, target = ROOT / name, destination / name
+        source, target = root / name, destination / name
         target.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if source.is_dir() else shutil.copy2)(source, target)
 
 
 @pytest.fixture(scope="module")
-def regenerated(tmp_path_factory):
+def regenerated(tmp_path_factory, outputs_root):
     """The page and pictures regenerated from this checkout's outputs, in a temporary folder."""
     folder = tmp_path_factory.mktemp("tutorial")
-    result = tool("--out", str(folder))
+    result = tool("--out", str(folder), cwd=outputs_root)
     assert result.returncode == 0, result.stderr
     return folder
 
 
-@needs_outputs
 def test_the_page_and_its_pictures_are_what_the_outputs_give(regenerated):
     committed = files(ROOT / "docs")
     fresh = files(regenerated)
@@ -114,9 +116,8 @@ def test_the_page_names_its_run(tmp_path, monkeypatch):
     assert fingerprint(lambda stage: stage["outs"][0].update(md5="0" * 32)) != same  # an output: another run
 
 
-@needs_outputs
-def test_a_number_moves_when_its_output_does(tmp_path):
-    copy_inputs(tmp_path)
+def test_a_number_moves_when_its_output_does(tmp_path, outputs_root):
+    copy_inputs(tmp_path, outputs_root)
     path = tmp_path / "metrics" / "evaluate.json"
     evaluate = json.loads(path.read_text())
     evaluate["details"]["test"]["knn"].update(mse=12.345, mse_low=6.789, mse_high=23.456)
@@ -148,9 +149,8 @@ def test_significant_digits_of_agreement():
     assert facts.agreeing_digits({"a": np.array([2.0])}, {"a": np.array([2.0])}) == float("inf")
 
 
-@needs_outputs
-def test_more_than_one_column_is_refused_in_one_line_with_nothing_written(tmp_path):
-    copy_inputs(tmp_path)
+def test_more_than_one_column_is_refused_in_one_line_with_nothing_written(tmp_path, outputs_root):
+    copy_inputs(tmp_path, outputs_root)
     params = tmp_path / "params.yaml"
     params.write_text(params.read_text().replace("features: [RM]", "features: [RM, LSTAT]"))
     result = tool("--out", "out", cwd=tmp_path)
@@ -159,7 +159,6 @@ def test_more_than_one_column_is_refused_in_one_line_with_nothing_written(tmp_pa
     assert len(result.stderr.splitlines()) == 1 and not (tmp_path / "out").exists()
 
 
-@needs_outputs
 def test_check_names_every_file_that_differs(regenerated, tmp_path, capsys):
     shutil.copytree(regenerated, tmp_path / "docs")
     page, pictures = tmp_path / "docs" / "tutorial.md", tmp_path / "docs" / "tutorial"
@@ -175,7 +174,6 @@ def test_check_names_every_file_that_differs(regenerated, tmp_path, capsys):
         [str(page), str(pictures / "knn.png"), str(pictures / "net.png"), str(pictures / "old.png")]), found
 
 
-@needs_outputs
 def test_a_page_it_did_not_write_is_never_replaced(regenerated, tmp_path):
     text = (regenerated / "tutorial.md").read_text(encoding="utf-8")
     drawn = {path.name: path.read_bytes() for path in (regenerated / "tutorial").iterdir()}
