@@ -99,9 +99,10 @@ class ModelEntry:
             section = params.get(key)
             extra = sorted(map(str, set(section) - set(self.section_arguments()))) if isinstance(section, dict) else []
             if extra:
+                may_set = ", ".join(self.section_arguments()) or "nothing"
                 return (f"{self.source}: {self.name}.params = {list(self.params)}: {source}'s {key!r} holds "
-                        f"{', '.join(extra)}, which {self.class_name} does not take (it takes: {takes}); give the model "
-                        "a section of its own")
+                        f"{', '.join(extra)}, which {self.class_name} does not take from its section (the section may "
+                        f"set: {may_set}); give the model a section of its own")
         return None
 
     def settings(self, params):

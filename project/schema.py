@@ -144,7 +144,7 @@ CORE = {
     # What a stage may plan to use before it refuses (stages/bounds.py): memory in GiB ("auto": half of what
     # the system reports available when the stage starts) and minutes.
     "limits.memory_gib": Optional(Either(OneOf("auto"), Real(0))),
-    "limits.minutes": Optional(Real(0, 525_600)),  # a year: beyond it the system's timer overflows
+    "limits.minutes": Optional(Real(0, 525_600)),  # a year: a sane cap (the timer overflows near 1e10 minutes)
 }
 # A top-level key passed to a model under another name: `lr` is what users type (`dvc exp run -S lr=...`),
 # `learning_rate` what the tutorial and the class call it.

@@ -54,7 +54,8 @@ def guard_the_start():
     """Ctrl-C before ``stage_main`` takes over (while the stage imports numpy) or after it is done: the same
     one line and exit 130, not a KeyboardInterrupt's traceback (a loaded machine once showed one: DVC passed
     Ctrl-C to a stage that was still starting)."""
-    _install(signal.SIGINT, _interrupted_outside_main)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started with Ctrl-C ignored (nohup)
+        _install(signal.SIGINT, _interrupted_outside_main)
 
 
 def _interrupted_outside_main(signum, frame):
@@ -62,6 +63,7 @@ def _interrupted_outside_main(signum, frame):
     name = argv[0].rsplit(".", 1)[-1]
     name = f"{name}@{argv[1]}" if name == "fit" and len(argv) > 1 else name
     try:
+        sys.stdout.flush()  # what a finished stage printed, then the line
         os.write(2, f"error: {name}: interrupted by SIGINT (Ctrl-C); {after_interrupt()}\n".encode())
     finally:
         os._exit(130)  # nothing of the stage's work is under way: no temporary to remove
@@ -79,7 +81,8 @@ def stage_main(main):
     def wrapper(argv=None):
         _NAMES.append(_stage_name(main))
         previous = {signum: _install(signum, _raise_interrupted) for signum in (signal.SIGTERM, signal.SIGALRM)}
-        previous[signal.SIGINT] = _install(signal.SIGINT, signal.default_int_handler)  # Ctrl-C: KeyboardInterrupt
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # Ctrl-C: KeyboardInterrupt, unless ignored
+            previous[signal.SIGINT] = _install(signal.SIGINT, signal.default_int_handler)
         _watch_parent()
         try:
             status = main(argv)

@@ -228,8 +228,7 @@ def test_a_queued_sweep_on_two_workers_matches_each_run_alone_and_fits_the_readm
     # lr=0.001 again, alone and forced (the queue filled the run-cache, which would answer instead): the other
     # worker's neighbour changed nothing
     before = set(experiments(pipeline_repo))
-    result = dvc("exp", "run", "--force", "-S", "lr=0.001", cwd=pipeline_repo)
-    assert {"check_params", "fit@gd"} <= stages_run(result.stdout)
+    dvc("exp", "run", "--force", "-S", "lr=0.001", cwd=pipeline_repo)  # (what lr reruns: the lr_experiment tests)
     (alone,) = set(experiments(pipeline_repo)) - before
     _, gd, evaluate = experiments(pipeline_repo)[alone]
     assert (gd, evaluate) == queued[0.001]

@@ -64,20 +64,33 @@ def test_a_signal_mid_fit_is_one_line_no_traceback_and_the_old_outputs_stay(proj
     assert not [path for path in project.root.rglob("*.tmp")]
 
 
-@pytest.mark.parametrize("code", [
+@pytest.mark.parametrize("code, name", [
     # between `python -m stages.x` importing the package and the stage's own handling (imports under way)
-    "import stages; os.kill(os.getpid(), signal.SIGINT); time.sleep(10)",
-    # after the stage's main returned
-    "import stages; from stages.cli import stage_main; stage_main(lambda argv: 0)(); "
-    "os.kill(os.getpid(), signal.SIGINT); time.sleep(10)",
+    ("import stages; os.kill(os.getpid(), signal.SIGINT); time.sleep(10)", "stages"),
+    ("sys.orig_argv = [sys.executable, '-m', 'stages.fit', 'knn']; import stages; "
+     "os.kill(os.getpid(), signal.SIGINT); time.sleep(10)", "fit@knn"),
+    # after the stage's main returned: what it printed still reaches its reader
+    ("import stages; from stages.cli import stage_main; stage_main(lambda argv: print('fitted'))(); "
+     "os.kill(os.getpid(), signal.SIGINT); time.sleep(10)", "stages"),
 ])
-def test_ctrl_c_while_a_stage_starts_or_ends_is_the_same_one_line(code):
+def test_ctrl_c_while_a_stage_starts_or_ends_is_the_same_one_line(code, name):
     """Under load, DVC passed Ctrl-C to a stage still importing numpy: a KeyboardInterrupt traceback."""
     result = subprocess.run([sys.executable, "-c", f"import os, signal, sys, time; sys.argv = ['-m']; {code}"],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 130, result.stderr
-    assert result.stderr.splitlines() == [f"error: stages: interrupted by SIGINT (Ctrl-C); no output is "
+    assert result.stderr.splitlines() == [f"error: {name}: interrupted by SIGINT (Ctrl-C); no output is "
                                           "half-written: each is its old file or its new one"]
+    assert result.stdout == ("fitted\n" if "fitted" in code else "")
+
+
+def test_a_stage_started_with_ctrl_c_ignored_keeps_ignoring_it():
+    """`nohup` and some CI runners start a process with SIGINT ignored; the stage must not take it back."""
+    code = ("import os, signal, sys, time; signal.signal(signal.SIGINT, signal.SIG_IGN); sys.argv = ['-m']; "
+            "import stages; from stages.cli import stage_main; "
+            "stage_main(lambda argv: os.kill(os.getpid(), signal.SIGINT) or time.sleep(0.2))(); "
+            "os.kill(os.getpid(), signal.SIGINT); time.sleep(0.2); print('still here')")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "still here\n", "")
 
 
 def wait_for_cpu(pid, seconds, timeout=120):

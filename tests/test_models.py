@@ -87,7 +87,7 @@ def test_a_class_that_is_no_model_is_refused_before_anything_calls_it(class_name
 
 
 @pytest.mark.parametrize("params_keys, words", [
-    (["data"], "'data' holds csv, features, target, test_size, which KNearestNeighbors does not take (it takes: k)"),
+    (["data"], "'data' holds csv, features, target, test_size, which KNearestNeighbors does not take from its section (the section may set: k)"),
     (["cv"], "'cv' holds folds, which KNearestNeighbors does not take"),
     (["gd"], "'gd' holds standardize, steps, tol, which KNearestNeighbors"),  # once silently dropped: k = 3
     (["knn", "lr"], "knn2.params names 'lr', but KNearestNeighbors has no argument 'learning_rate' (it takes: k)"),

@@ -56,8 +56,10 @@ def add_the_recipe(repo):
 
 def test_the_readmes_recipe_adds_both_models_everywhere_and_every_model_test_holds(pipeline_repo):
     repo = pipeline_repo
+    from project.models import read_models
+
     _, entries, _ = recipe()
-    if all(entry in (repo / "models.yaml").read_text() for entry in entries):
+    if {entry.split(":")[0].strip() for entry in entries} <= set(read_models(repo / "models.yaml").entries):
         # A checkout that followed the recipe (the whole suite is run there to hold issue 22): its models
         # cannot be added twice; every other test in that checkout covers them.
         pytest.skip("models.yaml already holds the README's models: this checkout followed the recipe")

@@ -113,12 +113,12 @@ def arguments(argv):
     return parser.parse_args(argv)
 
 
-def refuse_stale_outputs():
+def refuse_stale_outputs(root):
     """The report reads the workspace's outputs: if params.yaml, the data or the code changed since they were
     made (or dvc.lock is gone), it would show the new params beside the old scores and pass the gates on them."""
-    if not (Path("dvc.yaml").is_file() and Path(".dvc").is_dir()):
+    if not ((root / "dvc.yaml").is_file() and (root / ".dvc").is_dir()):
         return  # outputs made by hand, outside DVC: nothing says what they came from
-    stale = sorted(dvc_json("status"))
+    stale = sorted(dvc_json("status", cwd=root))
     if stale:
         listed = ", ".join(stale[:4]) + (f" and {len(stale) - 4} more" if len(stale) > 4 else "")
         raise UserError(f"the workspace's outputs are out of date (`dvc status`: {listed} changed since they ran); run "
@@ -144,7 +144,7 @@ def write_report(argv=None):
 
     registry = read_models(args.models)
     params = read_params(args.params, keys=READS, registry=registry)
-    refuse_stale_outputs()
+    refuse_stale_outputs(Path(args.params).resolve().parent)
     revision = resolve_revision(args.base)
     found, predictions = gather(args.base, revision, registry, params, model_colors(list(registry.entries)))
 
