@@ -177,10 +177,9 @@ def pieces_along(model, X, points=200):
         return rows
 
     grids = [np.linspace(X[:, j].min(), X[:, j].max(), points) for j in range(X.shape[1])]
-    spread = [np.ptp(model.pieces(along(j, grid)), axis=0).sum() for j, grid in enumerate(grids)]
-    j = int(np.argmax(spread))
-    rows = along(j, grids[j])
-    return j, grids[j], model.pieces(rows), model.predict(rows)
+    pieces = [model.pieces(along(j, grid)) for j, grid in enumerate(grids)]
+    j = int(np.argmax([np.ptp(each, axis=0).sum() for each in pieces]))
+    return j, grids[j], pieces[j], model.predict(along(j, grids[j]))
 
 
 def clone(estimator):

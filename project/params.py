@@ -169,11 +169,13 @@ def check_data_file(params, source="params.yaml", root="."):
         raise UserError(f"{source}: data.csv = {csv!r} is a directory; point it at the CSV file itself")
     if not os.path.exists(path):
         raise UserError(f"{source}: data.csv = {csv!r}: no such file; point it at your CSV")
-    import stat
+    from project.files import regular_file
 
-    if not stat.S_ISREG(os.stat(path).st_mode):  # /dev/zero or a FIFO: DVC would hash it forever, silently
+    try:
+        regular_file(path)
+    except UserError:  # /dev/zero or a FIFO: DVC would hash it forever, silently
         raise UserError(f"{source}: data.csv = {csv!r} is not a regular file (a device or a pipe?); point it at "
-                        "the CSV file itself")
+                        "the CSV file itself") from None
 
 
 def read_params(path="params.yaml", keys=None, *, registry=None, entries=()):

@@ -16,7 +16,7 @@ import io
 from project.column_names import MAX_HEADER_CHARS, header_problem
 from project.errors import UserError
 from project.files import regular_file, write_lines
-from project.numbers import SMALL_BYTES, WIDE_COLUMNS
+from project.numbers import SMALL_BYTES, WIDE_COLUMNS, parse_wide
 from project.yamlfile import shown
 
 RERUN = "rerun `dvc repro -f load`"
@@ -120,8 +120,6 @@ def _values(path, body, rows, width, usecols):
     if width - last - 1 >= CUT_COLUMNS:  # a wide split: parse each row's fields up to the last one read
         body = b"\n".join(b",".join(line.split(b",", last + 1)[:last + 1]) for line in body.split(b"\n")[:-1]) + b"\n"
     elif width >= WIDE_COLUMNS:  # every column of a wide split (eda): its cells as one column, each row counted
-        from project.numbers import parse_wide
-
         if any(line.count(b",") != width - 1 for line in body.split(b"\n")[:-1]):
             raise _not_ours(path, f"a row without the header's {width} fields")
         values = parse_wide(body, rows, width)
@@ -208,3 +206,13 @@ def read_xy(path, features, target):
     """(X, y) of a split: X (n, d) from the columns ``features``, y (n,) from ``target``."""
     values = read_columns(path, [*features, target])
     return values[:, :-1], values[:, -1]  # views of C-ordered rows: a gather of rows stays fast
+
+
+def seeded_sample(x, y, rows, seed):
+    """At most ``rows`` of (x, y): the same sorted, seeded choice on every run (a large split's sample)."""
+    if len(x) <= rows:
+        return x, y
+    import numpy as np
+
+    chosen = np.sort(np.random.default_rng(seed).choice(len(x), rows, replace=False))
+    return x[chosen], y[chosen]

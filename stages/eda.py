@@ -32,7 +32,7 @@ class Moments:
     """
 
     def __init__(self, path, names, target):
-        self.path, self.names = path, names
+        self.names = names
         self.chunks = list(column_chunks(path, names))
         self.n, total = 0, np.zeros(len(names))
         low, high = np.full(len(names), np.inf), np.full(len(names), -np.inf)

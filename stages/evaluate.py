@@ -30,7 +30,7 @@ from project.errors import UserError
 from project.files import write_columns, write_json
 from project.models import read_models
 from project.params import read_params
-from project.splits import read_xy
+from project.splits import read_xy, seeded_sample
 from stages import bounds, contract
 from stages.cli import path_option, stage_main, stage_parser, time_limit
 
@@ -132,23 +132,17 @@ def prediction_seconds(fitted, n_train, n_test, n_response):
     return total
 
 
-def sampled_rows(n, seed, rows=MAX_SCORED_ROWS):
-    """The row numbers (sorted) of the seeded sample of ``rows`` of ``n`` test rows that a large split is scored on."""
-    return np.sort(np.random.default_rng(seed).choice(n, rows, replace=False))
-
-
 def scored_rows(fitted, n_train, X_test, y_test, n_response, seed):
     """(X, y, whether sampled): the test rows every model is scored on: all of them, or a seeded sample of
     MAX_SCORED_ROWS when scoring them all would take more than SCORE_SECONDS (said on stderr)."""
     n = len(y_test)
-    if n <= MAX_SCORED_ROWS or prediction_seconds(fitted, n_train, n, n_response) <= SCORE_SECONDS:
+    seconds = 0.0 if n <= MAX_SCORED_ROWS else prediction_seconds(fitted, n_train, n, n_response)
+    if seconds <= SCORE_SECONDS:
         return X_test, y_test, False
-    chosen = sampled_rows(n, seed)
     print(f"note: evaluate: every model is scored on a seeded sample of {MAX_SCORED_ROWS:,} of the {n:,} test rows "
           f"(metrics/evaluate.json: details.test_sampled_rows): their predictions would take about "
-          f"{prediction_seconds(fitted, n_train, n, n_response):,.0f} s; the intervals are over the sample",
-          file=sys.stderr)
-    return X_test[chosen], y_test[chosen], True
+          f"{seconds:,.0f} s; the intervals are over the sample", file=sys.stderr)
+    return (*seeded_sample(X_test, y_test, MAX_SCORED_ROWS, seed), True)
 
 
 def check_prediction_work(fitted, n_train, n_test, n_response, limits):

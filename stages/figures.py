@@ -5,7 +5,6 @@ pictures use no model colours (those live with the plot templates, stages/style.
 reruns no stage.
 """
 
-import numpy as np
 
 MAX_SCATTER_POINTS = 4000  # beyond this a scatter is a blob; sample it
 DATA_COLOR = "#4c72b0"
@@ -39,10 +38,9 @@ def new_figure(figsize=(7.0, 4.5), **kwargs):
 
 def scatter_sample(x, y, seed=0, limit=MAX_SCATTER_POINTS):
     """At most ``limit`` points of (x, y), the same ones every run."""
-    if len(x) <= limit:
-        return x, y
-    rows = np.sort(np.random.default_rng(seed).choice(len(x), size=limit, replace=False))
-    return x[rows], y[rows]
+    from project.splits import seeded_sample
+
+    return seeded_sample(x, y, limit, seed)
 
 
 def save_figure(figure, path, dpi=110):

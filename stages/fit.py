@@ -23,7 +23,7 @@ from project import model_store
 from project.errors import UserError
 from project.models import parse_entry
 from project.params import read_params
-from project.splits import read_xy
+from project.splits import read_xy, seeded_sample
 from project.yamlfile import as_written, shown
 from stages import bounds, contract
 from stages.cli import name_stage, path_option, stage_main, stage_parser, time_limit
@@ -92,10 +92,7 @@ class Fits:
 
 def sample(X, y, seed, rows=CV_MAX_ROWS):
     """(X, y, how many rows were sampled or None): a seeded sample of a split larger than ``rows``."""
-    if len(X) <= rows:
-        return X, y, None
-    chosen = np.sort(np.random.default_rng(seed).choice(len(X), rows, replace=False))
-    return X[chosen], y[chosen], rows
+    return (X, y, None) if len(X) <= rows else (*seeded_sample(X, y, rows, seed), rows)
 
 
 def fold_tasks(fits, X, y, folds, seed):
@@ -242,17 +239,20 @@ def main(argv=None):
     X, y = read_xy(args.train, features, target)
     model = entry.build(params)
     extra_seeds = [seed + i for i in range(1, params["seeds"])] if "seed" in model.get_params() else []
-    bounds.check_plan(entry, model, plan(len(X), X.shape[1], len(extra_seeds), folds), limits,
+    the_plan = plan(len(X), X.shape[1], len(extra_seeds), folds)
+    bounds.check_plan(entry, model, the_plan, limits,
                       rows_plan=lambda n: plan(n, X.shape[1], len(extra_seeds), folds), data=str(args.train),
                       fewer=(plan(len(X), X.shape[1], 0, folds), "set seeds: 1") if extra_seeds else None)
 
     progress = StageProgress(f"fit@{entry.name}")
     fits = Fits(entry, params, progress)
-    costs = [model.cost(rows, X.shape[1], predicted) for rows, predicted in
-             plan(len(X), X.shape[1], len(extra_seeds), folds).fits_]
+    costs = [model.cost(rows, X.shape[1], predicted) for rows, predicted in the_plan.fits_]
     parallel = (None not in costs and sum(cost.seconds for cost in costs[1:]) >= PARALLEL_SECONDS
                 and (os.cpu_count() or 1) > 1 and folds <= len(X) // 2)
     clock = [time.perf_counter()]
+
+    def seed_fit(other):
+        return fits(X, y, f"seed {other}", f"with seed {other}", seed=other)
 
     def head():
         fitted_model = fits(X, y, "fit", "on the training split")
@@ -264,8 +264,8 @@ def main(argv=None):
             done = {}
 
             def run_all(fold_tasks):
-                done["model"], results = in_parallel(entry, [lambda other=other: fits(
-                    X, y, f"seed {other}", f"with seed {other}", seed=other) for other in extra_seeds] + fold_tasks,
+                done["model"], results = in_parallel(entry, [lambda other=other: seed_fit(other)
+                                                              for other in extra_seeds] + fold_tasks,
                     [cost.seconds for cost in costs], head)
                 done["others"] = dict(zip(extra_seeds, results))
                 return results[len(extra_seeds):]
@@ -274,7 +274,7 @@ def main(argv=None):
             model, others = done["model"], done["others"]
         else:
             model = head()
-            others = {other: fits(X, y, f"seed {other}", f"with seed {other}", seed=other) for other in extra_seeds}
+            others = {other: seed_fit(other) for other in extra_seeds}
             clock.append(time.perf_counter())
             cv = cross_validation(fits, X, y, folds, seed)
         clock.append(time.perf_counter())
